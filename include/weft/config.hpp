@@ -1,0 +1,74 @@
+// weft::Config — every knob of a scheduler in one struct.
+//
+// Defaults live here, in the class; `Config::from_env()` applies WEFT_* overrides;
+// `plan_placement()` and `Scheduler` validate and raise ConfigError for bad values.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace weft {
+
+// Invalid configuration or input. The message names the field and the bad value,
+// e.g. "WEFT_CPUSET: '0-' is not a CPU list".
+class ConfigError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// How a worker thread is bound to the machine.
+enum class Pinning {
+  none,  // not bound: the OS places it
+  core,  // bound to all PUs (SMT siblings) of one core
+  pu,    // bound to one PU
+  numa,  // bound to every PU of its NUMA node
+};
+
+// Task urgency, lowest first. A worker always takes the most urgent task it can see.
+enum class Priority : unsigned char {
+  low,       // background optimisation, batch scoring
+  normal,    // data preparation
+  high,      // checkpointing, training steps
+  critical,  // live inference
+};
+inline constexpr unsigned num_priorities = 4;
+
+// One of `count` disjoint slices of the machine, for N processes on one box.
+struct Partition {
+  unsigned index = 0;
+  unsigned count = 1;
+};
+
+struct Config {
+  // Threads that run a loop, the calling thread included (as OMP_NUM_THREADS).
+  // weft creates num_threads - 1 workers, at least one. 0: one per usable core.
+  unsigned num_threads = 0;
+  Pinning pinning = Pinning::core;
+  // Restricts weft to these OS processor ids, e.g. "0-3,8,10-11". Empty: all allowed.
+  std::string cpuset;
+  // This process's slice of the machine. Unset: the whole usable machine.
+  std::optional<Partition> partition;
+  // The last N workers run only high and critical work. Must leave one worker.
+  unsigned reserved_workers = 0;
+  // Wall time an idle worker spins looking for work before it parks. 0 is allowed.
+  std::chrono::microseconds spin{50};
+  // Put threads on SMT siblings as well as on cores when num_threads is 0.
+  bool use_smt = false;
+
+  // Defaults plus overrides from WEFT_NUM_THREADS, WEFT_PINNING (none|core|pu|numa),
+  // WEFT_CPUSET, WEFT_PARTITION ("1/4"), WEFT_RESERVED_WORKERS, WEFT_SPIN_US and
+  // WEFT_USE_SMT (0|1|true|false). Without WEFT_PARTITION, the partition comes from
+  // the launcher when it set one: OMPI_COMM_WORLD_LOCAL_RANK/_SIZE (Open MPI),
+  // SLURM_LOCALID/SLURM_NTASKS_PER_NODE (Slurm), LOCAL_RANK/LOCAL_WORLD_SIZE (torchrun).
+  // Raises ConfigError naming the variable and its value.
+  static Config from_env();
+};
+
+// "none" | "core" | "pu" | "numa"
+const char* to_string(Pinning pinning);
+const char* to_string(Priority priority);
+
+}  // namespace weft

@@ -1,0 +1,6 @@
+// weft: task scheduling for machine-learning code on CPUs. The umbrella header.
+#pragma once
+
+#include "weft/config.hpp"
+#include "weft/topology.hpp"
+#include "weft/version.hpp"

@@ -10,11 +10,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "weft/export.hpp"
+
 namespace weft {
 
 // Invalid configuration or input. The message names the field and the bad value,
 // e.g. "WEFT_CPUSET: '0-' is not a CPU list".
-class ConfigError : public std::invalid_argument {
+class WEFT_EXPORT ConfigError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
 };
@@ -42,7 +44,7 @@ struct Partition {
   unsigned count = 1;
 };
 
-struct Config {
+struct WEFT_EXPORT Config {
   // Threads that run a loop, the calling thread included (as OMP_NUM_THREADS).
   // weft creates num_threads - 1 workers, at least one. 0: one per usable core.
   unsigned num_threads = 0;
@@ -68,7 +70,7 @@ struct Config {
 };
 
 // "none" | "core" | "pu" | "numa"
-const char* to_string(Pinning pinning);
-const char* to_string(Priority priority);
+WEFT_EXPORT const char* to_string(Pinning pinning);
+WEFT_EXPORT const char* to_string(Priority priority);
 
 }  // namespace weft

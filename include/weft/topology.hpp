@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "weft/config.hpp"
+#include "weft/export.hpp"
 
 namespace weft {
 
 // Raised when the machine cannot be read or reads as inconsistent (no cores, an
 // allowed set outside the machine, an unreadable XML file, a malformed synthetic
 // description). Derives from ConfigError because the bad input is usually ours to fix.
-class TopologyError : public ConfigError {
+class WEFT_EXPORT TopologyError : public ConfigError {
  public:
   using ConfigError::ConfigError;
 };
@@ -32,7 +33,7 @@ struct Core {
 };
 
 // Where the process's CPU budget comes from.
-struct CpuBudget {
+struct WEFT_EXPORT CpuBudget {
   std::vector<unsigned> allowed_pus;  // OS ids in the affinity mask (and cpuset cgroup)
   std::optional<double> quota;        // cgroup CPU quota in CPUs (1.5 = 150 ms per 100 ms)
   double cpus() const;                // min(allowed_pus.size(), quota)
@@ -46,7 +47,7 @@ struct ProbeOptions {
   bool resolve_self = true;
 };
 
-class Topology {
+class WEFT_EXPORT Topology {
  public:
   // Reads this machine: hwloc topology restricted to the affinity mask, plus the cgroup
   // quota. Raises TopologyError saying what went wrong; never falls back silently.
@@ -96,7 +97,7 @@ struct WorkerPlacement {
   std::vector<unsigned> steal_order;  // the other workers, nearest first
 };
 
-struct Placement {
+struct WEFT_EXPORT Placement {
   std::vector<WorkerPlacement> workers;  // the threads weft creates: num_threads - 1 (>= 1)
   std::vector<unsigned> caller_cpus;     // the core left for the thread that calls into weft
   double cpu_budget = 0;                 // CPUs this process may use
@@ -107,9 +108,9 @@ struct Placement {
 
 // Decides which worker runs where. Pure: the same inputs give the same placement.
 // Raises ConfigError for a bad config (naming the field and value).
-Placement plan_placement(const Topology& topology, const Config& config);
+WEFT_EXPORT Placement plan_placement(const Topology& topology, const Config& config);
 
 // Parses "0-3,8,10-11" into sorted, unique ids. Raises ConfigError naming `field`.
-std::vector<unsigned> parse_cpu_list(const std::string& text, const std::string& field);
+WEFT_EXPORT std::vector<unsigned> parse_cpu_list(const std::string& text, const std::string& field);
 
 }  // namespace weft

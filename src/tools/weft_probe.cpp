@@ -1,0 +1,193 @@
+// weft-probe: what weft sees on this machine (or a synthetic/XML one) and where it
+// would put its threads. Config starts from the WEFT_* environment; flags override it.
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weft/weft.hpp"
+
+namespace {
+
+constexpr const char* usage_text = R"(usage: weft-probe [options]
+
+Prints the machine weft sees, its CPU budget, and the placement for a config.
+The config starts from the WEFT_* environment variables; options override them.
+
+  --synthetic DESC   use an hwloc synthetic machine, e.g. "pack:2 numa:2 l3:2 core:8 pu:2"
+  --xml PATH         use an hwloc XML export (lstopo machine.xml)
+  --threads N        threads, the caller included (0: one per usable core)
+  --pinning P        none | core | pu | numa
+  --cpuset LIST      restrict to these CPUs, e.g. 0-3,8
+  --partition I/N    take slice I of N
+  --reserved N       the last N workers run only high/critical work
+  --smt              use SMT siblings too when --threads is 0
+  --json             print JSON instead of text
+  --help             print this help
+)";
+
+// A bad command line: reported on stderr with exit code 2.
+struct UsageError {
+  std::string message;
+};
+
+// What to do and with which config. A mode that is not a probe (a later `--plot`)
+// becomes one more field here and one more branch in main.
+struct Args {
+  std::optional<std::string> synthetic;
+  std::optional<std::string> xml;
+  weft::Config config;
+  bool json = false;
+  bool help = false;
+};
+
+unsigned parse_count(std::string_view flag, const std::string& value) {
+  unsigned out = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  if (value.empty() || value[0] == '-' || value[0] == '+' || ec != std::errc{} || ptr != end)
+    throw UsageError{std::string(flag) + ": '" + value + "' is not a non-negative integer"};
+  return out;
+}
+
+weft::Pinning parse_pinning(const std::string& value) {
+  for (weft::Pinning p :
+       {weft::Pinning::none, weft::Pinning::core, weft::Pinning::pu, weft::Pinning::numa})
+    if (value == weft::to_string(p)) return p;
+  throw UsageError{"--pinning: '" + value + "' is not one of none, core, pu, numa"};
+}
+
+weft::Partition parse_partition(const std::string& value) {
+  const std::size_t slash = value.find('/');
+  if (slash == std::string::npos)
+    throw UsageError{"--partition: '" + value + "' is not I/N (e.g. 1/4)"};
+  // plan_placement checks index < count and reports it like any other config error.
+  return {parse_count("--partition", value.substr(0, slash)),
+          parse_count("--partition", value.substr(slash + 1))};
+}
+
+// Accepts "--flag value" and "--flag=value".
+Args parse_args(const std::vector<std::string>& argv, weft::Config config) {
+  Args args;
+  args.config = std::move(config);
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    std::string flag = argv[i];
+    std::optional<std::string> inline_value;
+    if (const std::size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      inline_value = flag.substr(eq + 1);
+      flag.resize(eq);
+    }
+    auto value = [&]() -> std::string {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= argv.size()) throw UsageError{flag + " needs a value"};
+      return argv[++i];
+    };
+    auto no_value = [&] {
+      if (inline_value) throw UsageError{flag + " takes no value"};
+    };
+    if (flag == "--synthetic") args.synthetic = value();
+    else if (flag == "--xml") args.xml = value();
+    else if (flag == "--threads") args.config.num_threads = parse_count(flag, value());
+    else if (flag == "--pinning") args.config.pinning = parse_pinning(value());
+    else if (flag == "--cpuset") args.config.cpuset = value();
+    else if (flag == "--partition") args.config.partition = parse_partition(value());
+    else if (flag == "--reserved") args.config.reserved_workers = parse_count(flag, value());
+    else if (flag == "--smt") no_value(), args.config.use_smt = true;
+    else if (flag == "--json") no_value(), args.json = true;
+    else if (flag == "--help" || flag == "-h") no_value(), args.help = true;
+    else throw UsageError{"unknown option '" + argv[i] + "'"};
+  }
+  if (args.synthetic && args.xml) throw UsageError{"--synthetic and --xml exclude each other"};
+  if (!args.config.cpuset.empty()) {
+    try {
+      weft::parse_cpu_list(args.config.cpuset, "--cpuset");
+    } catch (const weft::ConfigError& e) {
+      throw UsageError{e.what()};
+    }
+  }
+  return args;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\', out += c;
+    else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else out += c;
+  }
+  return out + "\"";
+}
+
+std::string partition_text(const weft::Config& c) {
+  if (!c.partition) return {};
+  std::string out = std::to_string(c.partition->index);
+  out += '/';
+  out += std::to_string(c.partition->count);
+  return out;
+}
+
+std::string config_text(const weft::Config& c) {
+  std::ostringstream out;
+  out << "Config: num_threads=" << c.num_threads << " pinning=" << weft::to_string(c.pinning)
+      << " cpuset=" << (c.cpuset.empty() ? "(all)" : c.cpuset) << " partition="
+      << (c.partition ? partition_text(c) : "(none)")
+      << " reserved_workers=" << c.reserved_workers << " use_smt=" << (c.use_smt ? 1 : 0)
+      << " spin_us=" << c.spin.count() << "\n";
+  return out.str();
+}
+
+std::string report_json(const weft::Topology& t, const weft::Config& c, const weft::Placement& p) {
+  std::ostringstream out;
+  out << "{\"topology\":{\"source\":" << json_string(t.source()) << ",\"packages\":"
+      << t.num_packages() << ",\"numa_nodes\":" << t.num_numa_nodes() << ",\"l3\":" << t.num_l3()
+      << ",\"l2\":" << t.num_l2() << ",\"cores\":" << t.num_cores() << ",\"pus\":" << t.num_pus()
+      << ",\"core_kinds\":" << t.num_core_kinds() << "},\"budget\":{\"allowed_pus\":"
+      << t.budget().allowed_pus.size() << ",\"quota\":";
+  if (t.budget().quota) out << *t.budget().quota; else out << "null";
+  out << ",\"cpus\":" << t.budget().cpus() << "},\"config\":{\"num_threads\":" << c.num_threads
+      << ",\"pinning\":\"" << weft::to_string(c.pinning) << "\",\"cpuset\":" << json_string(c.cpuset)
+      << ",\"partition\":"
+      << (c.partition ? json_string(partition_text(c)) : std::string("null"))
+      << ",\"reserved_workers\":" << c.reserved_workers << ",\"use_smt\":"
+      << (c.use_smt ? "true" : "false") << ",\"spin_us\":" << c.spin.count()
+      << "},\"placement\":" << p.to_json() << "}\n";
+  return out.str();
+}
+
+int probe(const Args& args) {
+  const weft::Topology topology = args.synthetic ? weft::Topology::synthetic(*args.synthetic)
+                                  : args.xml     ? weft::Topology::from_xml(*args.xml)
+                                                 : weft::Topology::probe();
+  const weft::Placement placement = weft::plan_placement(topology, args.config);
+  if (args.json)
+    std::cout << report_json(topology, args.config, placement);
+  else
+    std::cout << topology.describe() << "\n" << config_text(args.config) << placement.describe();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Args args = parse_args({argv + 1, argv + argc}, weft::Config::from_env());
+    if (args.help) {
+      std::cout << usage_text;
+      return 0;
+    }
+    return probe(args);
+  } catch (const UsageError& e) {
+    std::cerr << "weft-probe: " << e.message << "\nTry 'weft-probe --help'.\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "weft-probe: " << e.what() << "\n";
+    return 1;
+  }
+}

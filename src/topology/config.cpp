@@ -1,0 +1,147 @@
+// Config::from_env and the enum names: the one place WEFT_* variables are read.
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+#include <string_view>
+
+#include "weft/config.hpp"
+#include "weft/topology.hpp"
+
+namespace weft {
+namespace {
+
+// Unset and empty read the same, so `WEFT_NUM_THREADS= ./app` means "default".
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+unsigned long long parse_number(const char* name, const std::string& value,
+                                unsigned long long max) {
+  // Only digits: from_chars would take "-3" for an unsigned as an error but strtoul
+  // would wrap it, and " 3" or "3x" are typos worth reporting.
+  unsigned long long out = 0;
+  const bool digits = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
+  if (digits) {
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+    if (ec == std::errc{} && ptr == value.data() + value.size() && out <= max) return out;
+  }
+  throw ConfigError(std::string(name) + ": '" + value + "' is not a non-negative integer" +
+                    (digits ? " in range" : ""));
+}
+
+unsigned parse_unsigned(const char* name, const std::string& value) {
+  return static_cast<unsigned>(
+      parse_number(name, value, std::numeric_limits<unsigned>::max()));
+}
+
+Pinning parse_pinning(const char* name, const std::string& value) {
+  for (Pinning p : {Pinning::none, Pinning::core, Pinning::pu, Pinning::numa})
+    if (value == to_string(p)) return p;
+  throw ConfigError(std::string(name) + ": '" + value + "' is not one of none, core, pu, numa");
+}
+
+bool parse_bool(const char* name, const std::string& value) {
+  if (value == "1" || value == "true") return true;
+  if (value == "0" || value == "false") return false;
+  throw ConfigError(std::string(name) + ": '" + value + "' is not one of 0, 1, true, false");
+}
+
+Partition checked_partition(const std::string& what, const std::string& value, unsigned index,
+                            unsigned count) {
+  if (count == 0 || index >= count)
+    throw ConfigError(what + ": '" + value + "' is not a partition (need index < count, count > 0)");
+  return Partition{index, count};
+}
+
+// "I/N", e.g. "1/4": this process takes slice 1 of 4.
+Partition parse_partition(const char* name, const std::string& value) {
+  const std::size_t slash = value.find('/');
+  if (slash == std::string::npos)
+    throw ConfigError(std::string(name) + ": '" + value + "' is not a partition (expected I/N, e.g. 1/4)");
+  const std::string index = value.substr(0, slash), count = value.substr(slash + 1);
+  auto number = [&](const std::string& part) {
+    try {
+      return parse_unsigned(name, part);
+    } catch (const ConfigError&) {
+      throw ConfigError(std::string(name) + ": '" + value +
+                        "' is not a partition (expected I/N, e.g. 1/4)");
+    }
+  };
+  return checked_partition(name, value, number(index), number(count));
+}
+
+// Launchers that start several ranks per node say which one this process is; each rank
+// then takes its own slice of the node instead of all ranks piling onto the same cores.
+std::optional<Partition> partition_from_launcher() {
+  static constexpr const char* pairs[][2] = {
+      {"OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"},  // Open MPI
+      {"SLURM_LOCALID", "SLURM_NTASKS_PER_NODE"},                    // Slurm
+      {"LOCAL_RANK", "LOCAL_WORLD_SIZE"},                            // torchrun
+  };
+  for (const auto& pair : pairs) {
+    const auto rank = env(pair[0]);
+    const auto size = env(pair[1]);
+    if (!rank || !size) continue;
+    const unsigned n = parse_unsigned(pair[1], *size);
+    const unsigned r = parse_unsigned(pair[0], *rank);
+    if (n <= 1) return std::nullopt;
+    if (r >= n)
+      throw ConfigError(std::string(pair[0]) + ": '" + *rank + "' is not below " + pair[1] +
+                        " '" + *size + "'");
+    return Partition{r, n};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Config Config::from_env() {
+  Config config;
+  if (auto v = env("WEFT_NUM_THREADS")) config.num_threads = parse_unsigned("WEFT_NUM_THREADS", *v);
+  if (auto v = env("WEFT_PINNING")) config.pinning = parse_pinning("WEFT_PINNING", *v);
+  if (auto v = env("WEFT_CPUSET")) {
+    parse_cpu_list(*v, "WEFT_CPUSET");  // reject it here, where the variable can be named
+    config.cpuset = *v;
+  }
+  if (auto v = env("WEFT_PARTITION"))
+    config.partition = parse_partition("WEFT_PARTITION", *v);
+  else
+    config.partition = partition_from_launcher();
+  if (auto v = env("WEFT_RESERVED_WORKERS"))
+    config.reserved_workers = parse_unsigned("WEFT_RESERVED_WORKERS", *v);
+  if (auto v = env("WEFT_SPIN_US")) {
+    // Capped at an hour: a longer spin is a typo, and the cap keeps the count in range.
+    constexpr unsigned long long max_us = 3'600'000'000ULL;
+    config.spin = std::chrono::microseconds(
+        static_cast<std::chrono::microseconds::rep>(parse_number("WEFT_SPIN_US", *v, max_us)));
+  }
+  if (auto v = env("WEFT_USE_SMT")) config.use_smt = parse_bool("WEFT_USE_SMT", *v);
+  return config;
+}
+
+const char* to_string(Pinning pinning) {
+  switch (pinning) {
+    case Pinning::none: return "none";
+    case Pinning::core: return "core";
+    case Pinning::pu: return "pu";
+    case Pinning::numa: return "numa";
+  }
+  return "invalid";
+}
+
+const char* to_string(Priority priority) {
+  switch (priority) {
+    case Priority::low: return "low";
+    case Priority::normal: return "normal";
+    case Priority::high: return "high";
+    case Priority::critical: return "critical";
+  }
+  return "invalid";
+}
+
+}  // namespace weft

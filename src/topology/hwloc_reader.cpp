@@ -1,0 +1,231 @@
+// The only translation unit that includes <hwloc.h>: it turns an hwloc topology (this
+// machine, a synthetic description or an XML export) into weft's plain Core list.
+// Everything downstream works on that list, so the three sources behave the same.
+#include <hwloc.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "topology/cpu_budget.hpp"
+#include "topology/cpu_list.hpp"
+#include "weft/topology.hpp"
+
+namespace weft {
+namespace {
+
+struct TopologyDeleter {
+  void operator()(hwloc_topology* t) const { hwloc_topology_destroy(t); }
+};
+using TopologyPtr = std::unique_ptr<hwloc_topology, TopologyDeleter>;
+
+struct BitmapDeleter {
+  void operator()(hwloc_bitmap_s* b) const { hwloc_bitmap_free(b); }
+};
+using BitmapPtr = std::unique_ptr<hwloc_bitmap_s, BitmapDeleter>;
+
+BitmapPtr make_bitmap() {
+  BitmapPtr b(hwloc_bitmap_alloc());
+  if (!b) throw TopologyError("hwloc: cannot allocate a bitmap");
+  return b;
+}
+
+std::string errno_text() { return errno != 0 ? std::strerror(errno) : "unknown error"; }
+
+TopologyPtr init_topology(const std::string& source) {
+  hwloc_topology_t raw = nullptr;
+  if (hwloc_topology_init(&raw) != 0)
+    throw TopologyError(source + ": hwloc_topology_init failed: " + errno_text());
+  return TopologyPtr(raw);
+}
+
+void load(hwloc_topology_t t, const std::string& source) {
+  errno = 0;
+  if (hwloc_topology_load(t) != 0)
+    throw TopologyError(source + ": hwloc_topology_load failed: " + errno_text());
+}
+
+std::vector<unsigned> bitmap_ids(hwloc_const_bitmap_t set) {
+  std::vector<unsigned> ids;
+  if (hwloc_bitmap_weight(set) < 0) return ids;  // infinite: not a set of real CPUs
+  for (int id = hwloc_bitmap_first(set); id >= 0; id = hwloc_bitmap_next(set, id))
+    ids.push_back(static_cast<unsigned>(id));
+  return ids;
+}
+
+using DomainKey = std::pair<int, unsigned long long>;  // (kind of object, hwloc gp_index)
+
+// Dense 0..n-1 numbering in order of first appearance, so indices follow topology order.
+class Numbering {
+ public:
+  unsigned operator()(DomainKey key) {
+    return ids_.emplace(key, static_cast<unsigned>(ids_.size())).first->second;
+  }
+
+ private:
+  std::map<DomainKey, unsigned> ids_;
+};
+
+// hwloc ranks kinds by increasing performance ("efficiency" in hwloc's words, higher is
+// faster); weft wants 0 = fastest. When hwloc could not rank them (every efficiency
+// -1), nothing says which kind is faster, so all cores are treated alike.
+std::vector<unsigned> rank_kinds(hwloc_topology_t t) {
+  const int nr = hwloc_cpukinds_get_nr(t, 0);
+  std::vector<unsigned> rank(nr > 0 ? static_cast<std::size_t>(nr) : 0, 0);
+  std::vector<int> efficiency(rank.size(), -1);
+  for (unsigned k = 0; k < rank.size(); ++k)
+    if (hwloc_cpukinds_get_info(t, k, nullptr, &efficiency[k], nullptr, nullptr, 0) != 0)
+      efficiency[k] = -1;
+  if (std::any_of(efficiency.begin(), efficiency.end(), [](int e) { return e < 0; }))
+    return std::vector<unsigned>(rank.size(), 0);
+  std::vector<int> distinct = efficiency;
+  std::sort(distinct.begin(), distinct.end(), std::greater<>());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  for (unsigned k = 0; k < rank.size(); ++k)
+    rank[k] = static_cast<unsigned>(
+        std::find(distinct.begin(), distinct.end(), efficiency[k]) - distinct.begin());
+  return rank;
+}
+
+// The NUMA node local to a core: the smallest node whose CPUs include the core. (On
+// machines with extra CPU-less or wider memory nodes, several nodes cover a core.)
+hwloc_obj_t local_numa_node(hwloc_topology_t t, hwloc_obj_t core) {
+  hwloc_obj_t best = nullptr;
+  for (hwloc_obj_t n = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_NUMANODE, nullptr); n != nullptr;
+       n = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_NUMANODE, n)) {
+    if (n->cpuset == nullptr || !hwloc_bitmap_isincluded(core->cpuset, n->cpuset)) continue;
+    if (best == nullptr || hwloc_bitmap_weight(n->cpuset) < hwloc_bitmap_weight(best->cpuset))
+      best = n;
+  }
+  return best;
+}
+
+// Reads every PU and groups it under its core (a PU without a Core ancestor is its own
+// core). Domains a core lacks fall back as documented in topology.hpp: no L3 -> the
+// package, no L2 -> the core, no package -> the machine.
+std::vector<Core> read_cores(hwloc_topology_t t) {
+  const std::vector<unsigned> kind_rank = rank_kinds(t);
+  Numbering packages, numa_nodes, l3s, l2s;
+  std::vector<Core> cores;
+  std::map<hwloc_obj_t, std::size_t> core_of;
+  enum : int { by_machine, by_package, by_numa, by_l3, by_l2, by_core };
+  for (hwloc_obj_t pu = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_PU, nullptr); pu != nullptr;
+       pu = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_PU, pu)) {
+    hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(t, HWLOC_OBJ_CORE, pu);
+    if (core == nullptr) core = pu;
+    auto [it, inserted] = core_of.emplace(core, cores.size());
+    if (!inserted) {
+      cores[it->second].pus.push_back(pu->os_index);
+      continue;
+    }
+    Core c;
+    c.pus.push_back(pu->os_index);
+    const hwloc_obj_t package = hwloc_get_ancestor_obj_by_type(t, HWLOC_OBJ_PACKAGE, core);
+    const DomainKey package_key = package ? DomainKey{by_package, package->gp_index}
+                                          : DomainKey{by_machine, 0};
+    c.package = packages(package_key);
+    const hwloc_obj_t numa = local_numa_node(t, core);
+    c.numa_node = numa_nodes(numa ? DomainKey{by_numa, numa->gp_index} : DomainKey{by_machine, 0});
+    const hwloc_obj_t l3 = hwloc_get_ancestor_obj_by_type(t, HWLOC_OBJ_L3CACHE, core);
+    c.l3 = l3s(l3 ? DomainKey{by_l3, l3->gp_index} : package_key);
+    const hwloc_obj_t l2 = hwloc_get_ancestor_obj_by_type(t, HWLOC_OBJ_L2CACHE, core);
+    c.l2 = l2s(l2 ? DomainKey{by_l2, l2->gp_index} : DomainKey{by_core, core->gp_index});
+    const int kind = hwloc_cpukinds_get_by_cpuset(t, core->cpuset, 0);
+    c.kind = kind >= 0 && static_cast<unsigned>(kind) < kind_rank.size()
+                 ? kind_rank[static_cast<unsigned>(kind)]
+                 : 0;
+    cores.push_back(std::move(c));
+  }
+  // A restricted machine may lack the fastest kind: keep the ranks' order, close the gaps.
+  std::vector<unsigned> present;
+  for (const Core& c : cores) present.push_back(c.kind);
+  std::sort(present.begin(), present.end());
+  present.erase(std::unique(present.begin(), present.end()), present.end());
+  for (Core& c : cores)
+    c.kind = static_cast<unsigned>(std::lower_bound(present.begin(), present.end(), c.kind) -
+                                   present.begin());
+  return cores;
+}
+
+CpuBudget whole_machine(const std::vector<Core>& cores) {
+  CpuBudget budget;
+  for (const Core& c : cores) budget.allowed_pus.insert(budget.allowed_pus.end(), c.pus.begin(), c.pus.end());
+  std::sort(budget.allowed_pus.begin(), budget.allowed_pus.end());
+  return budget;
+}
+
+}  // namespace
+
+Topology Topology::synthetic(const std::string& description) {
+  const std::string source = "synthetic: " + description;
+  if (description.find_first_not_of(" \t") == std::string::npos)
+    throw TopologyError("synthetic topology '" + description + "' is empty");
+  TopologyPtr t = init_topology(source);
+  errno = 0;
+  if (hwloc_topology_set_synthetic(t.get(), description.c_str()) != 0)
+    throw TopologyError("synthetic topology '" + description +
+                        "' is malformed (hwloc_topology_set_synthetic rejected it; expected "
+                        "type:count levels from the machine down to pu, e.g. "
+                        "'pack:2 numa:2 l3:2 core:8 pu:2')");
+  load(t.get(), source);
+  std::vector<Core> cores = read_cores(t.get());
+  CpuBudget budget = whole_machine(cores);
+  return Topology(std::move(cores), std::move(budget), source);
+}
+
+Topology Topology::from_xml(const std::string& path) {
+  const std::string source = "xml: " + path;
+  // hwloc's own message for a missing file goes to stderr, if anywhere; check first so
+  // the exception says what is wrong.
+  errno = 0;
+  if (!std::ifstream(path))
+    throw TopologyError("XML topology '" + path + "' cannot be read: " + errno_text());
+  TopologyPtr t = init_topology(source);
+  errno = 0;
+  if (hwloc_topology_set_xml(t.get(), path.c_str()) != 0)
+    throw TopologyError("XML topology '" + path + "' is not a valid hwloc XML export: " +
+                        errno_text());
+  load(t.get(), source);
+  std::vector<Core> cores = read_cores(t.get());
+  CpuBudget budget = whole_machine(cores);
+  return Topology(std::move(cores), std::move(budget), source);
+}
+
+Topology Topology::probe(const ProbeOptions& options) {
+  const std::string source = "probe";
+  TopologyPtr t = init_topology(source);
+  load(t.get(), source);
+  // As oneTBB's tbbbind does: only the CPUs this process may run on (cgroup cpuset, which
+  // hwloc already applied, and the affinity mask) are part of its machine.
+  const std::vector<unsigned> mask = detail::read_affinity_mask();
+  const std::vector<unsigned> machine = bitmap_ids(hwloc_topology_get_complete_cpuset(t.get()));
+  std::vector<unsigned> outside;
+  std::set_difference(mask.begin(), mask.end(), machine.begin(), machine.end(),
+                      std::back_inserter(outside));
+  if (!outside.empty())
+    throw TopologyError("probe: the affinity mask holds CPUs " + detail::format_cpu_list(outside) +
+                        " that hwloc does not see in the machine (" +
+                        detail::format_cpu_list(machine) + ")");
+  const std::vector<unsigned> allowed = detail::intersect_sorted(
+      mask, bitmap_ids(hwloc_topology_get_allowed_cpuset(t.get())));
+  if (allowed.empty())
+    throw TopologyError("probe: no CPU of the affinity mask (" + detail::format_cpu_list(mask) +
+                        ") is allowed by the cgroup cpuset");
+  BitmapPtr set = make_bitmap();
+  for (unsigned id : allowed) hwloc_bitmap_set(set.get(), id);
+  errno = 0;
+  if (hwloc_topology_restrict(t.get(), set.get(), 0) != 0)
+    throw TopologyError("probe: hwloc_topology_restrict to " + detail::format_cpu_list(allowed) +
+                        " failed: " + errno_text());
+  std::vector<Core> cores = read_cores(t.get());
+  CpuBudget budget;
+  budget.allowed_pus = allowed;
+  budget.quota = detail::read_cgroup_quota(options);
+  return Topology(std::move(cores), std::move(budget), source);
+}
+
+}  // namespace weft

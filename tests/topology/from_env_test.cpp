@@ -1,0 +1,153 @@
+// Config::from_env: every WEFT_* variable, the partition a launcher implies, and
+// errors naming the variable and its value.
+#include "topology/topology_test_util.hpp"
+
+namespace weft {
+namespace {
+
+using test::EnvGuard;
+using test::throws_with;
+
+TEST(TopologyConfigFromEnv, DefaultsWhenNothingIsSet) {
+  EnvGuard env;
+  const Config c = Config::from_env();
+  const Config d;
+  EXPECT_EQ(c.num_threads, d.num_threads);
+  EXPECT_EQ(c.pinning, d.pinning);
+  EXPECT_EQ(c.cpuset, d.cpuset);
+  EXPECT_FALSE(c.partition.has_value());
+  EXPECT_EQ(c.reserved_workers, d.reserved_workers);
+  EXPECT_EQ(c.spin, d.spin);
+  EXPECT_EQ(c.use_smt, d.use_smt);
+}
+
+TEST(TopologyConfigFromEnv, EachVariable) {
+  EnvGuard env;
+  env.set("WEFT_NUM_THREADS", "8");
+  env.set("WEFT_PINNING", "numa");
+  env.set("WEFT_CPUSET", "0-3,8");
+  env.set("WEFT_PARTITION", "1/4");
+  env.set("WEFT_RESERVED_WORKERS", "2");
+  env.set("WEFT_SPIN_US", "0");
+  env.set("WEFT_USE_SMT", "true");
+  const Config c = Config::from_env();
+  EXPECT_EQ(c.num_threads, 8u);
+  EXPECT_EQ(c.pinning, Pinning::numa);
+  EXPECT_EQ(c.cpuset, "0-3,8");
+  ASSERT_TRUE(c.partition.has_value());
+  EXPECT_EQ(c.partition->index, 1u);
+  EXPECT_EQ(c.partition->count, 4u);
+  EXPECT_EQ(c.reserved_workers, 2u);
+  EXPECT_EQ(c.spin.count(), 0);
+  EXPECT_TRUE(c.use_smt);
+}
+
+TEST(TopologyConfigFromEnv, PinningAndSmtSpellings) {
+  EnvGuard env;
+  for (const char* p : {"none", "core", "pu", "numa"}) {
+    env.set("WEFT_PINNING", p);
+    EXPECT_STREQ(to_string(Config::from_env().pinning), p);
+  }
+  for (auto [text, value] : {std::pair{"1", true}, {"true", true}, {"0", false}, {"false", false}}) {
+    env.set("WEFT_USE_SMT", text);
+    EXPECT_EQ(Config::from_env().use_smt, value) << text;
+  }
+  env.set("WEFT_SPIN_US", "250");
+  EXPECT_EQ(Config::from_env().spin.count(), 250);
+}
+
+TEST(TopologyConfigFromEnv, BadNumbersNameTheVariable) {
+  EnvGuard env;
+  env.set("WEFT_NUM_THREADS", "-3");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_NUM_THREADS: '-3' is not a non-negative integer"));
+  env.set("WEFT_NUM_THREADS", "four");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); }, "WEFT_NUM_THREADS: 'four'"));
+  env.set("WEFT_NUM_THREADS", "99999999999");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_NUM_THREADS: '99999999999'"));
+  env.set("WEFT_NUM_THREADS", "4");
+  env.set("WEFT_RESERVED_WORKERS", "-1");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_RESERVED_WORKERS: '-1' is not a non-negative integer"));
+  env.set("WEFT_RESERVED_WORKERS", "1");
+  env.set("WEFT_SPIN_US", "1.5");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_SPIN_US: '1.5' is not a non-negative integer"));
+}
+
+TEST(TopologyConfigFromEnv, BadWordsNameTheVariable) {
+  EnvGuard env;
+  env.set("WEFT_PINNING", "socket");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_PINNING: 'socket' is not one of none, core, pu, numa"));
+  env.set("WEFT_PINNING", "core");
+  env.set("WEFT_USE_SMT", "yes");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); }, "WEFT_USE_SMT: 'yes'"));
+  env.set("WEFT_USE_SMT", "0");
+  env.set("WEFT_CPUSET", "0-");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_CPUSET: '0-' is not a CPU list"));
+  env.set("WEFT_CPUSET", "0-3");
+  for (const char* bad : {"4/4", "1/0", "1", "a/b", "-1/4"}) {
+    env.set("WEFT_PARTITION", bad);
+    EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                         std::string("WEFT_PARTITION: '") + bad + "'"));
+  }
+}
+
+TEST(TopologyConfigFromEnv, EmptyMeansUnset) {
+  EnvGuard env;
+  env.set("WEFT_NUM_THREADS", "");
+  EXPECT_EQ(Config::from_env().num_threads, 0u);
+}
+
+TEST(TopologyConfigFromEnv, PartitionFromLaunchers) {
+  const std::pair<const char*, const char*> launchers[] = {
+      {"OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"},
+      {"SLURM_LOCALID", "SLURM_NTASKS_PER_NODE"},
+      {"LOCAL_RANK", "LOCAL_WORLD_SIZE"},
+  };
+  for (auto [rank, size] : launchers) {
+    EnvGuard env;
+    env.set(rank, "2");
+    env.set(size, "4");
+    const Config c = Config::from_env();
+    ASSERT_TRUE(c.partition.has_value()) << rank;
+    EXPECT_EQ(c.partition->index, 2u) << rank;
+    EXPECT_EQ(c.partition->count, 4u) << rank;
+    env.set(rank, "0");
+    env.set(size, "1");  // one rank per node: the whole machine
+    EXPECT_FALSE(Config::from_env().partition.has_value()) << rank;
+  }
+}
+
+TEST(TopologyConfigFromEnv, ExplicitPartitionBeatsLauncher) {
+  EnvGuard env;
+  env.set("LOCAL_RANK", "1");
+  env.set("LOCAL_WORLD_SIZE", "2");
+  env.set("WEFT_PARTITION", "3/8");
+  EXPECT_EQ(Config::from_env().partition->count, 8u);
+}
+
+TEST(TopologyConfigFromEnv, OpenMpiBeatsTorchrun) {
+  EnvGuard env;
+  env.set("LOCAL_RANK", "1");
+  env.set("LOCAL_WORLD_SIZE", "2");
+  env.set("OMPI_COMM_WORLD_LOCAL_RANK", "5");
+  env.set("OMPI_COMM_WORLD_LOCAL_SIZE", "6");
+  EXPECT_EQ(Config::from_env().partition->index, 5u);
+}
+
+TEST(TopologyConfigFromEnv, BadLauncherValuesNameTheVariable) {
+  EnvGuard env;
+  env.set("SLURM_LOCALID", "x");
+  env.set("SLURM_NTASKS_PER_NODE", "4");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); }, "SLURM_LOCALID: 'x'"));
+  env.set("SLURM_LOCALID", "4");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "SLURM_LOCALID: '4' is not below SLURM_NTASKS_PER_NODE"));
+}
+
+}  // namespace
+}  // namespace weft

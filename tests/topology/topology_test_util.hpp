@@ -1,0 +1,105 @@
+// Helpers shared by the topology tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "weft/topology.hpp"
+
+namespace weft::test {
+
+// Passes when `f` throws E whose message contains `needle`; says what happened otherwise.
+template <class E, class F>
+::testing::AssertionResult throws_with(F&& f, const std::string& needle) {
+  try {
+    f();
+  } catch (const E& e) {
+    if (std::string(e.what()).find(needle) != std::string::npos)
+      return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "message '" << e.what() << "' lacks '" << needle << "'";
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "threw another exception: " << e.what();
+  }
+  return ::testing::AssertionFailure() << "did not throw (expected '" << needle << "')";
+}
+
+// Clears every variable Config::from_env reads and restores them all on destruction.
+class EnvGuard {
+ public:
+  EnvGuard() {
+    for (const char* name : names()) {
+      if (const char* v = std::getenv(name)) saved_[name] = v;
+      unsetenv(name);
+    }
+  }
+  ~EnvGuard() {
+    for (const char* name : names()) {
+      auto it = saved_.find(name);
+      if (it == saved_.end()) unsetenv(name);
+      else setenv(name, it->second.c_str(), 1);
+    }
+  }
+  EnvGuard(const EnvGuard&) = delete;
+  EnvGuard& operator=(const EnvGuard&) = delete;
+  void set(const char* name, const char* value) { setenv(name, value, 1); }
+
+ private:
+  static std::vector<const char*> names() {
+    return {"WEFT_NUM_THREADS", "WEFT_PINNING", "WEFT_CPUSET", "WEFT_PARTITION",
+            "WEFT_RESERVED_WORKERS", "WEFT_SPIN_US", "WEFT_USE_SMT",
+            "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_LOCALID",
+            "SLURM_NTASKS_PER_NODE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"};
+  }
+  std::map<std::string, std::string> saved_;
+};
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "weft-topo-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  // Writes `text` to path()/relative, creating the directories on the way.
+  void write(const std::string& relative, const std::string& text) const {
+    const auto file = path_ / relative;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file) << text;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::vector<unsigned> range(unsigned first, unsigned last) {
+  std::vector<unsigned> out;
+  for (unsigned i = first; i <= last; ++i) out.push_back(i);
+  return out;
+}
+
+// The 2-package server most tests use: 2 NUMA nodes per package, 2 L3 per NUMA node,
+// 8 cores per L3, 2 PUs per core: 64 cores, 128 PUs.
+inline const char* const two_socket = "pack:2 numa:2 l3:2 core:8 pu:2";
+
+inline Config threads(unsigned n) {
+  Config c;
+  c.num_threads = n;
+  return c;
+}
+
+}  // namespace weft::test

@@ -1,0 +1,97 @@
+// The type-erased task: one 128-byte block holding the callable's captures inline.
+//
+// A block is both the queued unit of work and, for submit(), the Future's shared state:
+// after the callable runs, its result replaces it in the same storage. Blocks are
+// recycled through a per-thread free list (src/sched/task_pool.cpp), so steady-state
+// submit and TaskGroup::run do not call malloc.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "weft/detail/wait.hpp"
+#include "weft/export.hpp"
+
+namespace weft::detail {
+
+// Bytes of captures (or of a result) stored inline in a task block. A callable or result
+// that is larger, or needs more than 16-byte alignment, is moved to the heap instead.
+inline constexpr std::size_t task_inline_size = 64;
+inline constexpr std::size_t task_inline_align = 16;
+
+struct Task;
+
+enum class TaskOp : unsigned char {
+  run,      // run the callable (or skip it when cancelled) and signal completion
+  destroy,  // the last reference is gone: destroy a stored result
+  discard,  // the task never got queued (submit raised): destroy the callable
+};
+using TaskFn = void (*)(Task*, TaskOp) noexcept;
+
+struct alignas(64) Task {
+  TaskFn fn = nullptr;
+  Task* next = nullptr;              // links in overflow lists and the free list
+  std::atomic<std::uint32_t> refs{1};  // the queue's reference, plus a Future's
+  std::uint8_t has_result = 0;       // a result lives in storage (set by the runner)
+  std::uint8_t level = 0;            // its Priority (set by enqueue), for traces
+  WaitState completion;              // a Future's: pending 1 until the task ran
+  std::exception_ptr error;          // a Future's: what the callable threw
+  void* owner = nullptr;             // a TaskGroup task's group state
+  const char* name = nullptr;        // TaskOptions::name (set by enqueue), for traces
+  alignas(task_inline_align) unsigned char storage[task_inline_size];
+
+  template <class T>
+  static constexpr bool fits_inline =
+      sizeof(T) <= task_inline_size && alignof(T) <= task_inline_align &&
+      std::is_nothrow_move_constructible_v<T>;
+
+  // Constructs a T in storage, or on the heap with a pointer in storage.
+  template <class T, class... Args>
+  void emplace(Args&&... args) {
+    if constexpr (fits_inline<T>) {
+      ::new (static_cast<void*>(storage)) T(std::forward<Args>(args)...);
+    } else {
+      ::new (static_cast<void*>(storage)) T*(new T(std::forward<Args>(args)...));
+    }
+  }
+  template <class T>
+  T& get() noexcept {
+    if constexpr (fits_inline<T>) {
+      return *std::launder(reinterpret_cast<T*>(storage));
+    } else {
+      return **std::launder(reinterpret_cast<T**>(storage));
+    }
+  }
+  template <class T>
+  void destroy() noexcept {
+    if constexpr (fits_inline<T>) {
+      get<T>().~T();
+    } else {
+      delete *std::launder(reinterpret_cast<T**>(storage));
+    }
+  }
+};
+static_assert(sizeof(Task) == 128, "a task block is two cache lines");
+
+// A block from the calling thread's free list (malloc only when the list is empty).
+WEFT_EXPORT Task* allocate_task();
+// Returns a block (whose contents are already destroyed) to the calling thread's list.
+WEFT_EXPORT void free_task(Task* task) noexcept;
+
+// Drops one reference; the last one destroys a stored result and frees the block.
+inline void release_task(Task* task) noexcept {
+  // acq_rel: the last releaser must see every write made through other references
+  // (the result written by the runner) before destroying; release publishes ours.
+  if (task->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    task->fn(task, TaskOp::destroy);
+    task->~Task();
+    free_task(task);
+  }
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,144 @@
+// weft::Scheduler: pinned workers, per-priority work-stealing deques, parking.
+//
+//   weft::Scheduler sched(cfg);
+//   auto f = sched.submit([] { return 42; }, {weft::Priority::critical});
+//   int v = f.get();                    // rethrows the task's exception
+//
+// Threads: a scheduler owns Placement::workers.size() worker threads; a thread that
+// waits (Future::wait/get, TaskGroup::wait) or calls run_loop takes part in the work.
+//
+// Priorities: a worker always takes the most urgent task it can see (critical, high,
+// normal, low); reserved workers (Config::reserved_workers) take only high and critical.
+//
+// Idle workers spin for Config::spin looking for work, then sleep. Under
+// oversubscription (their spins get preempted) they spin less, down to not at all.
+//
+// Shutdown: the destructor runs every task already submitted, then joins the workers.
+// Once destruction has begun, submit() from a thread that is not running one of this
+// scheduler's tasks raises SchedulerError. Destroying a scheduler from one of its own
+// workers is a programming error: it prints a message to stderr and calls
+// std::terminate (instead of deadlocking on joining itself).
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "weft/config.hpp"
+#include "weft/detail/loop_job.hpp"
+#include "weft/detail/task.hpp"
+#include "weft/export.hpp"
+#include "weft/future.hpp"
+#include "weft/options.hpp"
+#include "weft/topology.hpp"
+
+namespace weft {
+
+// Misuse of a scheduler's lifetime, e.g. submit() to a scheduler being destroyed.
+class SchedulerError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+namespace detail {
+class SchedulerCore;
+// Queues `task` per `options`; raises ConfigError for a bad hint, SchedulerError during
+// destruction, in both cases without taking the task. Defined in src/sched.
+WEFT_EXPORT void enqueue(SchedulerCore* core, Task* task, const TaskOptions& options);
+}  // namespace detail
+
+class WEFT_EXPORT Scheduler {
+ public:
+  // Plans the placement from this machine (plan_placement(Topology::probe(), config)).
+  explicit Scheduler(const Config& config = Config::from_env());
+  // Uses a ready-made placement (tests, synthetic machines); `config` supplies the rest
+  // (spin). Pinning::none in `config` leaves the workers unbound.
+  Scheduler(const Placement& placement, const Config& config);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Runs f() on some thread of this scheduler; returns its result as a Future.
+  // options.worker / options.numa_node queue the task there (ConfigError when out of
+  // range, or when a strict low/normal task could only go to reserved workers); other
+  // workers may still take it unless options.strict. `worker` wins if both are set.
+  template <class F>
+  auto submit(F&& f, const TaskOptions& options = {})
+      -> Future<std::decay_t<std::invoke_result_t<std::decay_t<F>&>>>;
+
+  // Runs `job` on up to `max_threads` threads (caller included; 0 = all): the caller runs
+  // job.run_slot(0); up to max_threads-1 eligible workers are invited and each worker that
+  // takes an invitation runs job.run_slot(k) with a distinct k in [1, max_threads).
+  // Returns once every thread that entered run_slot has left it; no thread enters
+  // run_slot after run_loop returns. Never blocks waiting for an invitation to be taken.
+  // From an external thread, slot k goes to the k-th eligible worker in placement order
+  // (the same one on every call with the same arguments). From inside a worker, only
+  // idle workers are invited. Reserved workers join only high and critical loops.
+  void run_loop(detail::LoopJob& job, unsigned max_threads, Priority priority,
+                detail::LoopDomain domain = {});
+
+  unsigned num_threads() const;  // workers + 1 (the caller)
+  int current_worker() const;    // the calling thread's worker index here, -1 if none
+  const Placement& placement() const;
+
+  // The loop family; defined in weft/parallel.hpp (included at the end of this file).
+  template <class Body>
+  void parallel_for(std::size_t begin, std::size_t end, Body&& body, const ForOptions& options = {});
+  template <class Body>
+  void parallel_for_2d(std::size_t rows, std::size_t cols, std::size_t tile_rows,
+                       std::size_t tile_cols, Body&& body, const ForOptions& options = {});
+  template <class Body>
+  void parallel_for_3d(std::size_t d0, std::size_t d1, std::size_t d2, std::size_t tile0,
+                       std::size_t tile1, std::size_t tile2, Body&& body, const ForOptions& options = {});
+  template <class T, class ChunkBody, class Combine>
+  T parallel_reduce(std::size_t begin, std::size_t end, T init, ChunkBody&& chunk_body,
+                    Combine&& combine, const ForOptions& options = {});
+
+ private:
+  friend class TaskGroup;
+  detail::SchedulerCore* core_;
+};
+
+// The process-wide scheduler, created on first use from Config::from_env() (thread-safe).
+// It lives until the process exits (never destroyed: wait for your tasks before exit).
+// In a child process after fork() it is re-created with fresh workers on first use.
+WEFT_EXPORT Scheduler& default_scheduler();
+
+// submit() on default_scheduler().
+template <class F>
+auto submit(F&& f, const TaskOptions& options = {}) {
+  return default_scheduler().submit(std::forward<F>(f), options);
+}
+
+template <class F>
+auto Scheduler::submit(F&& f, const TaskOptions& options)
+    -> Future<std::decay_t<std::invoke_result_t<std::decay_t<F>&>>> {
+  using Fn = std::decay_t<F>;
+  using R = std::decay_t<std::invoke_result_t<Fn&>>;
+  detail::Task* task = ::new (static_cast<void*>(detail::allocate_task())) detail::Task;
+  try {
+    task->emplace<Fn>(std::forward<F>(f));
+  } catch (...) {
+    task->~Task();
+    detail::free_task(task);
+    throw;
+  }
+  task->fn = &detail::future_task_fn<Fn, R>;
+  // relaxed: the block is not shared yet; enqueue's release publishes it.
+  task->refs.store(2, std::memory_order_relaxed);
+  task->completion.add(1);
+  try {
+    detail::enqueue(core_, task, options);
+  } catch (...) {
+    task->fn(task, detail::TaskOp::discard);
+    task->~Task();
+    detail::free_task(task);
+    throw;
+  }
+  return Future<R>(core_, task);
+}
+
+}  // namespace weft
+
+#include "weft/parallel.hpp"

@@ -1,0 +1,35 @@
+// Context switches of one thread, readable from any thread of the process.
+//
+// getrusage(RUSAGE_THREAD) only reports on the calling thread, but a metrics snapshot
+// is taken by whoever calls Scheduler::metrics(); /proc/self/task/<tid>/status has the
+// same counters for any thread of ours.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace weft::detail {
+
+struct ContextSwitches {
+  std::uint64_t voluntary = 0;    // the thread blocked (parked, waited on I/O)
+  std::uint64_t involuntary = 0;  // the kernel preempted it for another runnable thread
+};
+
+// The calling thread's kernel id (gettid).
+pid_t current_tid() noexcept;
+
+// From the text of a /proc/<pid>/task/<tid>/status file; nullopt when either line
+// (voluntary_ctxt_switches, nonvoluntary_ctxt_switches) is missing or malformed.
+std::optional<ContextSwitches> parse_context_switches(std::string_view status);
+
+// Thread `tid` of this process; nullopt when it is gone or /proc is not mounted.
+std::optional<ContextSwitches> read_context_switches(pid_t tid);
+
+// Reads a whole small file (procfs, cgroupfs); nullopt when it cannot be opened.
+std::optional<std::string> read_small_file(const std::string& path);
+
+}  // namespace weft::detail

@@ -1,0 +1,175 @@
+// Per-worker counters: what one worker did, written only by that worker.
+//
+// Single writer: every field is a std::atomic that the owning worker updates with a
+// relaxed load followed by a relaxed store (never fetch_add). Because nobody else
+// writes, the increment cannot lose updates, the hot path pays no locked instruction
+// (both are plain movs on x86), and another thread may read a snapshot at any time
+// without a data race (it sees each counter at some recent value).
+//
+// Time accounting is done at state transitions: enter(state, now) adds now - since to
+// the state being left. The hot path reads the clock once per transition (busy ->
+// spinning -> parked -> busy), never per task, and tests inject `now` to check that
+// busy + spinning + parked equals the window exactly. The transition fields are
+// guarded by a seqlock so that a snapshot sees one consistent (state, since, totals)
+// triple and can add the time spent so far in the current state.
+//
+// Windows (Scheduler::reset_metrics) never write here: they subtract a baseline
+// snapshot, which keeps the single-writer rule.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <thread>
+
+#include "weft/config.hpp"
+
+namespace weft::detail {
+
+// How far a stolen task travelled, from the thief's point of view.
+enum class StealDistance : unsigned char { same_l3, same_numa, remote };
+inline constexpr unsigned num_steal_distances = 3;
+
+// Cumulative values of one worker's counters at one instant.
+struct CounterSnapshot {
+  std::array<std::uint64_t, num_priorities> tasks_run{};
+  std::uint64_t loop_chunks = 0;
+  std::uint64_t steals_attempted = 0;
+  std::uint64_t steals_succeeded = 0;
+  std::array<std::uint64_t, num_steal_distances> steals_by_distance{};
+  std::array<std::uint64_t, 3> time_ns{};  // indexed by WorkerCounters::State
+  std::uint64_t parks = 0;
+  std::uint64_t wakeups = 0;
+  std::uint64_t migrations = 0;
+  std::uint64_t spin_cut_ns = 0;
+  int last_cpu = -1;
+};
+
+class alignas(64) WorkerCounters {
+ public:
+  enum class State : unsigned char { busy, spinning, parked };
+
+  // --- owner only (or before the owner thread starts: thread creation orders it) ---
+
+  // Begins time accounting in `state` at `now`. Until then every time reads zero.
+  void start(State state, std::uint64_t now, int cpu = -1) noexcept {
+    write_transition(state, now, cpu, /*accumulate=*/false);
+  }
+
+  // Leaves the current state at `now` (its time grows by now - since) and enters
+  // `state`. `cpu` is sched_getcpu() or -1: a change from the last one counts a
+  // migration. Entering `parked` counts a park; leaving it counts a wake-up.
+  void enter(State state, std::uint64_t now, int cpu = -1) noexcept {
+    write_transition(state, now, cpu, /*accumulate=*/true);
+  }
+
+  void task_run(Priority priority) noexcept { bump(tasks_run_[static_cast<unsigned>(priority)]); }
+  void loop_chunks(std::uint64_t n = 1) noexcept { bump(loop_chunks_, n); }
+  void steal_attempted(std::uint64_t n = 1) noexcept { bump(steals_attempted_, n); }
+  void steal_succeeded(StealDistance distance) noexcept {
+    bump(steals_succeeded_);
+    bump(steals_by_distance_[static_cast<unsigned>(distance)]);
+  }
+  void spin_cut(std::uint64_t ns) noexcept { bump(spin_cut_ns_, ns); }
+
+  // --- any thread ---
+
+  // The counters now; the current state's time includes now - since (zero when `now`
+  // is earlier than the last transition: the reader's clock read came first).
+  CounterSnapshot snapshot(std::uint64_t now) const noexcept {
+    CounterSnapshot s;
+    // relaxed: independent monotone counters; no ordering with anything else needed.
+    for (unsigned p = 0; p < num_priorities; ++p)
+      s.tasks_run[p] = tasks_run_[p].load(std::memory_order_relaxed);
+    s.loop_chunks = loop_chunks_.load(std::memory_order_relaxed);
+    s.steals_attempted = steals_attempted_.load(std::memory_order_relaxed);
+    s.steals_succeeded = steals_succeeded_.load(std::memory_order_relaxed);
+    for (unsigned d = 0; d < num_steal_distances; ++d)
+      s.steals_by_distance[d] = steals_by_distance_[d].load(std::memory_order_relaxed);
+    s.spin_cut_ns = spin_cut_ns_.load(std::memory_order_relaxed);
+
+    unsigned state = not_started;
+    std::uint64_t since = 0;
+    for (unsigned attempt = 0;; ++attempt) {
+      // Seqlock read (Boehm, "Can seqlocks get along with programming language memory
+      // models?"): acquire on the first sequence load orders the data loads after it;
+      // acquire on each data load orders the final sequence load after them, so a
+      // changed sequence reveals any overlapping write. No fences (TSan models these).
+      const std::uint32_t s1 = seq_.load(std::memory_order_acquire);
+      if ((s1 & 1u) == 0) {
+        state = state_.load(std::memory_order_acquire);
+        since = since_.load(std::memory_order_acquire);
+        for (unsigned i = 0; i < 3; ++i) s.time_ns[i] = time_ns_[i].load(std::memory_order_acquire);
+        s.parks = parks_.load(std::memory_order_acquire);
+        s.wakeups = wakeups_.load(std::memory_order_acquire);
+        s.migrations = migrations_.load(std::memory_order_acquire);
+        s.last_cpu = last_cpu_.load(std::memory_order_acquire);
+        // relaxed: ordered after the acquire loads above.
+        if (seq_.load(std::memory_order_relaxed) == s1) break;
+      }
+      // The owner is between the two stores of one transition (a few instructions);
+      // it can only be slow to finish if it was preempted there.
+      if (attempt > 64) std::this_thread::yield();
+    }
+    if (state != not_started && now > since) s.time_ns[state] += now - since;
+    return s;
+  }
+
+ private:
+  static constexpr unsigned not_started = 3;
+
+  static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
+    // relaxed load + store: single writer (see the file comment), so no update is lost.
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
+  void write_transition(State next, std::uint64_t now, int cpu, bool accumulate) noexcept {
+    // relaxed loads of our own fields: we are their only writer.
+    const std::uint32_t seq = seq_.load(std::memory_order_relaxed);
+    // relaxed: the release stores below cannot be reordered before this store, so a
+    // reader that sees any of them sees the odd sequence too.
+    seq_.store(seq + 1, std::memory_order_relaxed);
+    const unsigned prev = state_.load(std::memory_order_relaxed);
+    if (accumulate && prev != not_started) {
+      const std::uint64_t since = since_.load(std::memory_order_relaxed);
+      if (now > since) {
+        time_ns_[prev].store(time_ns_[prev].load(std::memory_order_relaxed) + (now - since),
+                             std::memory_order_release);
+      }
+      if (next == State::parked && prev != static_cast<unsigned>(State::parked))
+        parks_.store(parks_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+      if (prev == static_cast<unsigned>(State::parked) && next != State::parked)
+        wakeups_.store(wakeups_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
+    if (cpu >= 0) {
+      const int last = last_cpu_.load(std::memory_order_relaxed);
+      if (last >= 0 && last != cpu)
+        migrations_.store(migrations_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+      last_cpu_.store(cpu, std::memory_order_release);
+    }
+    // release on each data store: see snapshot().
+    state_.store(static_cast<unsigned>(next), std::memory_order_release);
+    since_.store(now, std::memory_order_release);
+    // release: publishes the data stores above to a reader that sees the even sequence.
+    seq_.store(seq + 2, std::memory_order_release);
+  }
+
+  std::array<std::atomic<std::uint64_t>, num_priorities> tasks_run_{};
+  std::atomic<std::uint64_t> loop_chunks_{0};
+  std::atomic<std::uint64_t> steals_attempted_{0};
+  std::atomic<std::uint64_t> steals_succeeded_{0};
+  std::array<std::atomic<std::uint64_t>, num_steal_distances> steals_by_distance_{};
+  std::atomic<std::uint64_t> spin_cut_ns_{0};
+
+  // Guarded by seq_ (odd while a transition is being written).
+  std::atomic<std::uint32_t> seq_{0};
+  std::atomic<unsigned> state_{not_started};
+  std::atomic<std::uint64_t> since_{0};
+  std::array<std::atomic<std::uint64_t>, 3> time_ns_{};
+  std::atomic<std::uint64_t> parks_{0};
+  std::atomic<std::uint64_t> wakeups_{0};
+  std::atomic<std::uint64_t> migrations_{0};
+  std::atomic<int> last_cpu_{-1};
+};
+
+}  // namespace weft::detail

@@ -1,0 +1,109 @@
+// run_loop: offering one LoopJob to several workers.
+//
+// Publishing is one CAS per invited worker on that worker's mailbox word (its own cache
+// line), carrying the LoopControl address, the slot and the priority; no allocation,
+// and no syscall unless an invited worker is parked (then it is unparked: only the
+// workers the loop can use are woken). A worker takes an invitation like a task of the
+// loop's priority (take_local), by exchanging its mailbox back to empty.
+//
+// The caller runs slot 0, then revokes the invitations nobody took (CAS back to empty)
+// and waits only for the slots that were actually taken: LoopControl::active counts
+// posted-and-not-revoked invitations, each taker decrements it when its run_slot
+// returns. So run_loop never waits for an invitation to be taken, and nothing enters
+// run_slot after it returns. The caller may spin (then yield) while it waits: the
+// participants are finishing their last chunk.
+#include <sched.h>
+
+#include <algorithm>
+
+#include "sched/cpu_relax.hpp"
+#include "sched/scheduler_core.hpp"
+
+namespace weft::detail {
+
+namespace {
+
+bool in_domain(const Worker& w, LoopDomain domain) {
+  return (domain.numa_node < 0 || w.numa_node == static_cast<unsigned>(domain.numa_node)) &&
+         (domain.l3 < 0 || w.l3 == static_cast<unsigned>(domain.l3));
+}
+
+}  // namespace
+
+void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priority,
+                             LoopDomain domain) {
+  const unsigned threads = max_threads == 0 ? num_threads() : std::min(max_threads, num_threads());
+  const unsigned level = level_of(priority);
+  ThreadContext& context = this_thread_context();
+  Worker* self = context.core == this ? context.worker : nullptr;
+  // relaxed: during destruction only the scheduler's own tasks call in; a stale false
+  // just posts invitations that the exiting workers may leave, which we revoke.
+  if (threads <= 1 || level >= num_levels || stopping_.load(std::memory_order_relaxed)) {
+    job.run_slot(0);
+    return;
+  }
+  const bool urgent = level >= level_of(Priority::high);
+
+  LoopControl control;
+  control.job = &job;
+  mark_level(level);
+  // From an external thread, slot k is the k-th eligible worker in placement order (the
+  // same worker on every call, so it finds its share of the data in its cache); a busy
+  // mailbox just leaves that slot unrun. From a worker, only idle workers are asked,
+  // with consecutive slots: a busy one would join late and gain nothing.
+  unsigned next_slot = 1;
+  unsigned posted = 0;
+  for (auto& wp : workers_) {
+    if (next_slot >= threads) break;
+    Worker& w = *wp;
+    if (&w == self || (w.reserved && !urgent) || !in_domain(w, domain)) continue;
+    if (self != nullptr && w.state.load(std::memory_order_relaxed) == WorkerState::busy) continue;
+    const unsigned slot = next_slot++;
+    // relaxed: the mailbox CAS (release) below publishes the count with the invitation.
+    control.active.fetch_add(1, std::memory_order_relaxed);
+    std::uintptr_t expected = mailbox::empty;
+    // release: the taker's acquire sees `control` initialized.
+    if (w.mailbox.compare_exchange_strong(expected, mailbox::encode(&control, slot, level),
+                                          std::memory_order_release, std::memory_order_relaxed)) {
+      ++posted;
+    } else {
+      control.active.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+
+  if (posted > 0) {
+    // Wake the invited workers that are parked (protocol steps b-c, targeted).
+    seq_cst_fence();
+    for (auto& wp : workers_) {
+      // relaxed: after the fence; a worker that took the invitation already is awake.
+      if (mailbox::control(wp->mailbox.load(std::memory_order_relaxed)) == &control) {
+        try_wake(wp->index);
+      }
+    }
+  }
+
+  // Slot 0 runs in this thread's existing context (a worker stays a worker).
+  job.run_slot(0);
+
+  if (posted > 0) {
+    for (auto& wp : workers_) {
+      // relaxed: revoking publishes nothing, and a taker's own acquire CAS already
+      // synchronized with our posting.
+      std::uintptr_t v = wp->mailbox.load(std::memory_order_relaxed);
+      if (mailbox::control(v) == &control &&
+          wp->mailbox.compare_exchange_strong(v, mailbox::empty, std::memory_order_relaxed)) {
+        control.active.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
+      }
+    }
+    // acquire: pairs with each participant's release decrement in execute().
+    for (unsigned round = 0; control.active.load(std::memory_order_acquire) != 0; ++round) {
+      if (round < 256) {
+        cpu_relax();
+      } else {
+        sched_yield();  // a participant was preempted: give it the CPU
+      }
+    }
+  }
+}
+
+}  // namespace weft::detail

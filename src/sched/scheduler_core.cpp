@@ -1,0 +1,273 @@
+// SchedulerCore: construction, shutdown, enqueue, and waking parked workers.
+//
+// Parking protocol (one sleeping worker, one waker; every path below follows it):
+//
+//   worker (park)                          waker (enqueue, run_loop)
+//   1. parker.prepare()        (word = 0)  a. make the work visible (push / post)
+//   2. set my bit in sleepers_ (seq_cst)   b. seq_cst fence
+//   3. seq_cst fence                        c. a spinner will see it? done. Else claim
+//   4. re-check every queue I may take       one sleeper's bit (fetch_and); if I
+//      from, my mailbox, stopping_            cleared it, unpark that worker (word |= work;
+//   5. nothing? commit: sleep while word==0  futex wake)
+//   6. clear my bit
+//
+// No wake-up is lost: steps 2-4 and a-c are a Dekker pair. With both fences seq_cst,
+// either the waker's read in (c) sees the bit set in (2), and then it unparks us, which
+// either makes (5) return at once (word != 0) or wakes the futex; or it does not, and
+// then the fence order puts (a) before our re-check (4), which finds the work. The same
+// holds for spinners: a spinner stops counting itself in spinning_ only before it parks,
+// and parking re-checks. A claimed bit belongs to exactly one waker (fetch_and), so one
+// task wakes at most one sleeper.
+#include "sched/scheduler_core.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "weft/scheduler.hpp"
+
+namespace weft::detail {
+
+SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
+    : placement_(placement), config_(config) {
+  if (placement_.workers.empty()) {
+    throw ConfigError("Placement::workers: empty (a scheduler needs at least one worker)");
+  }
+  if (config_.spin.count() < 0) {
+    throw ConfigError("Config::spin: " + std::to_string(config_.spin.count()) +
+                      "us is negative");
+  }
+  const std::size_t n = placement_.workers.size();
+  if (n >= (1u << 16)) throw ConfigError("Placement::workers: too many workers");
+  unsigned max_node = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const WorkerPlacement& wp = placement_.workers[i];
+    for (unsigned v : wp.steal_order) {
+      if (v >= n || v == i) {
+        throw ConfigError("Placement::workers[" + std::to_string(i) + "].steal_order: " +
+                          std::to_string(v) + " is not another worker");
+      }
+    }
+    if (wp.numa_node > max_node) max_node = wp.numa_node;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    // The placement's steal order, then any worker it left out (a hand-made placement
+    // may give none): every worker must be reachable by every other, or a task queued
+    // on a busy worker would wait for it although others idle.
+    std::vector<unsigned> order = placement_.workers[i].steal_order;
+    std::vector<bool> listed(n, false);
+    listed[i] = true;
+    for (unsigned v : order) listed[v] = true;
+    for (std::size_t v = 0; v < n; ++v) {
+      if (!listed[v]) order.push_back(static_cast<unsigned>(v));
+    }
+    workers_.push_back(
+        std::make_unique<Worker>(static_cast<unsigned>(i), placement_.workers[i], std::move(order)));
+    workers_.back()->spin_budget = config_.spin;
+  }
+  numa_workers_.resize(max_node + 1);
+  for (std::size_t i = 0; i < n; ++i) numa_workers_[workers_[i]->numa_node].push_back(static_cast<unsigned>(i));
+  for (unsigned node = 0; node <= max_node; ++node) {
+    numa_queues_.push_back(
+        std::make_unique<std::array<std::array<InjectionQueue, num_levels>, 2>>());
+  }
+  slots_.resize(4);
+  for (auto& slot : slots_) slot = std::make_unique<ExternalSlot>();
+
+  sleeper_words_ = (n + 63) / 64;
+  sleepers_ = std::make_unique<std::atomic<std::uint64_t>[]>(sleeper_words_);
+  unreserved_mask_ = std::make_unique<std::uint64_t[]>(sleeper_words_);
+  for (std::size_t w = 0; w < sleeper_words_; ++w) {
+    sleepers_[w].store(0, std::memory_order_relaxed);  // relaxed: no thread runs yet
+    unreserved_mask_[w] = 0;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!workers_[i]->reserved) unreserved_mask_[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+
+  // Threads last: everything they read is built. std::thread's start synchronizes.
+  try {
+    for (auto& w : workers_) {
+      Worker* worker = w.get();
+      worker->thread = std::thread([this, worker] { worker_main(*worker); });
+    }
+  } catch (...) {
+    // Out of threads: stop the ones that started (nothing is queued yet), then report.
+    stopping_.store(true, std::memory_order_seq_cst);
+    for (auto& w : workers_) {
+      w->parker.unpark(Parker::work);
+      if (w->thread.joinable()) w->thread.join();
+    }
+    throw;
+  }
+}
+
+SchedulerCore::~SchedulerCore() {
+  ThreadContext& context = this_thread_context();
+  if (context.core == this) {
+    // A worker cannot join itself, and a waiting thread would return into freed state.
+    std::fputs("weft: a Scheduler was destroyed from inside one of its own tasks (on one "
+               "of its workers, or on a thread waiting on it); it cannot join itself. "
+               "Terminating.\n",
+               stderr);
+    std::terminate();
+  }
+  stopping_.store(true, std::memory_order_seq_cst);
+  // Workers finish what they can see, then leave (worker_main); wake the parked ones.
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->parker.unpark(Parker::work);
+  }
+  for (auto& w : workers_) w->thread.join();
+
+  // What is left (a strict task queued for a worker that had already left, a task that
+  // a task spawned late) runs here, on the destroying thread.
+  ThreadContext saved = context;
+  context = ThreadContext{this, nullptr, slots_[0].get(), true};
+  for (;;) {
+    Work work = find_work_external(slots_[0].get());
+    if (!work) break;
+    execute(work);
+  }
+  context = saved;
+}
+
+int SchedulerCore::current_worker() const {
+  const ThreadContext& context = tls_context;
+  return context.core == this && context.worker != nullptr ? static_cast<int>(context.worker->index)
+                                                           : -1;
+}
+
+void SchedulerCore::enqueue(Task* task, const TaskOptions& options) {
+  const unsigned level = level_of(options.priority);
+  if (level >= num_levels) {
+    throw ConfigError("TaskOptions::priority: " +
+                      std::to_string(static_cast<unsigned>(options.priority)) +
+                      " is not a Priority");
+  }
+  ThreadContext& context = tls_context;
+  const bool inside = context.core == this;
+  // relaxed: destruction racing with an unrelated thread's submit is the caller's bug;
+  // this check catches submits that happen after destruction visibly began (e.g. from a
+  // thread the destructor is waiting on).
+  if (stopping_.load(std::memory_order_relaxed) && !inside) {
+    throw SchedulerError("weft::Scheduler::submit: the scheduler is being destroyed");
+  }
+  task->level = static_cast<std::uint8_t>(level);
+  task->name = options.name;
+  if (options.worker != -1 || options.numa_node != -1) {
+    enqueue_hinted(task, options, level);
+    return;
+  }
+
+  mark_level(level);
+  if (inside && context.worker != nullptr) {
+    context.worker->deques[level].push(task);
+  } else if (inside && (context.slot != nullptr || (context.slot = acquire_slot()) != nullptr)) {
+    // An external thread running tasks inside wait_on (which gives the slot back).
+    context.slot->deques[level].push(task);
+  } else {
+    global_[level].push(task);
+  }
+  wake_one(level);
+}
+
+// A task with an affinity hint. `worker` wins when both hints are given.
+void SchedulerCore::enqueue_hinted(Task* task, const TaskOptions& options, unsigned level) {
+  const bool urgent = level >= level_of(Priority::high);
+  if (options.worker < -1 || options.worker >= static_cast<int>(workers_.size())) {
+    throw ConfigError("TaskOptions::worker: " + std::to_string(options.worker) +
+                      " is out of range (this scheduler has " + std::to_string(workers_.size()) +
+                      " workers; -1 = no hint)");
+  }
+  if (options.worker == -1 &&
+      (options.numa_node < -1 || options.numa_node >= static_cast<int>(numa_workers_.size()) ||
+       numa_workers_[options.numa_node].empty())) {
+    throw ConfigError("TaskOptions::numa_node: " + std::to_string(options.numa_node) +
+                      " has no worker of this scheduler (-1 = no hint)");
+  }
+  if (options.strict && !urgent) {
+    // A strict low/normal task for reserved workers only would never run.
+    bool runnable = false;
+    if (options.worker >= 0) {
+      runnable = !workers_[options.worker]->reserved;
+    } else {
+      for (unsigned i : numa_workers_[options.numa_node]) runnable |= !workers_[i]->reserved;
+    }
+    if (!runnable) {
+      throw ConfigError(options.worker >= 0
+                            ? "TaskOptions::worker: " + std::to_string(options.worker) +
+                                  " is a reserved worker (runs only high and critical tasks)"
+                            : "TaskOptions::numa_node: " + std::to_string(options.numa_node) +
+                                  " has only reserved workers (run only high and critical tasks)");
+    }
+  }
+  mark_level(level);
+  if (options.worker >= 0) {
+    Worker& target = *workers_[options.worker];
+    (options.strict ? target.strict_inbox : target.inbox)[level].push(task);
+  } else {
+    (*numa_queues_[options.numa_node])[options.strict ? 1 : 0][level].push(task);
+  }
+  wake_for(options, level);
+}
+
+void SchedulerCore::register_sleeper(Worker& w) {
+  sleepers_[w.index / 64].fetch_or(std::uint64_t{1} << (w.index % 64), std::memory_order_seq_cst);
+  seq_cst_fence();
+}
+
+void SchedulerCore::unregister_sleeper(Worker& w) {
+  // relaxed: a stale bit only costs a waker a wasted unpark of a running worker, and
+  // the waker's task is still found by this worker's next scan.
+  const std::uint64_t bit = std::uint64_t{1} << (w.index % 64);
+  if ((sleepers_[w.index / 64].load(std::memory_order_relaxed) & bit) != 0) {
+    sleepers_[w.index / 64].fetch_and(~bit, std::memory_order_relaxed);
+  }
+}
+
+bool SchedulerCore::try_wake(unsigned worker) {
+  const std::uint64_t bit = std::uint64_t{1} << (worker % 64);
+  std::atomic<std::uint64_t>& word = sleepers_[worker / 64];
+  // relaxed load: a pre-check that avoids the RMW when the worker is awake; the caller's
+  // seq_cst fence orders it against the worker's registration.
+  if ((word.load(std::memory_order_relaxed) & bit) == 0) return false;
+  // acq_rel: exactly one waker claims the bit.
+  if ((word.fetch_and(~bit, std::memory_order_acq_rel) & bit) == 0) return false;
+  workers_[worker]->parker.unpark(Parker::work);
+  return true;
+}
+
+void SchedulerCore::wake_one(unsigned level) {
+  seq_cst_fence();  // step (b) of the protocol
+  const bool any_worker = level >= level_of(Priority::high);
+  // relaxed: ordered by the fence above (step c).
+  int spinners = spinning_[0].load(std::memory_order_relaxed);
+  if (any_worker) spinners += spinning_[1].load(std::memory_order_relaxed);
+  if (spinners > 0) return;
+  for (std::size_t w = 0; w < sleeper_words_; ++w) {
+    std::uint64_t mask = any_worker ? ~std::uint64_t{0} : unreserved_mask_[w];
+    std::uint64_t candidates = sleepers_[w].load(std::memory_order_relaxed) & mask;
+    while (candidates != 0) {
+      unsigned bit = static_cast<unsigned>(__builtin_ctzll(candidates));
+      if (try_wake(static_cast<unsigned>(w * 64 + bit))) return;
+      candidates &= candidates - 1;
+    }
+  }
+}
+
+void SchedulerCore::wake_for(const TaskOptions& options, unsigned level) {
+  seq_cst_fence();  // step (b) of the protocol
+  if (options.worker >= 0) {
+    // The hinted worker first; if it is awake it will see the task in its inbox.
+    if (try_wake(static_cast<unsigned>(options.worker)) || options.strict) return;
+    if (workers_[options.worker]->state.load(std::memory_order_relaxed) != WorkerState::busy) return;
+  } else {
+    for (unsigned i : numa_workers_[options.numa_node]) {
+      if (try_wake(i)) return;
+    }
+    if (options.strict) return;
+  }
+  wake_one(level);
+}
+
+}  // namespace weft::detail

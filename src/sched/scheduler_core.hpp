@@ -1,0 +1,180 @@
+// The scheduler's internals: workers, their queues, parking and loop invitations.
+// Public headers see only the opaque weft::detail::SchedulerCore.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "sched/injection_queue.hpp"
+#include "sched/work_deque.hpp"
+#include "weft/config.hpp"
+#include "weft/detail/loop_job.hpp"
+#include "weft/detail/task.hpp"
+#include "weft/detail/wait.hpp"
+#include "weft/options.hpp"
+#include "weft/topology.hpp"
+
+namespace weft::detail {
+
+inline constexpr unsigned num_levels = num_priorities;
+inline constexpr unsigned level_of(Priority p) { return static_cast<unsigned>(p); }
+
+// A parallel loop being offered to workers; lives on the run_loop caller's stack.
+// 64-byte aligned so that a mailbox word can carry its address plus tag bits.
+struct alignas(64) LoopControl {
+  LoopJob* job = nullptr;
+  // Invitations posted and not revoked, plus slots running. The caller returns at 0.
+  std::atomic<int> active{0};
+};
+
+// A worker's mailbox word: 0 (empty), or an invitation: the LoopControl address
+// (bits 6..47), the slot (bits 48..63), the priority (bits 2..3) and bit 1 set.
+namespace mailbox {
+inline constexpr std::uintptr_t empty = 0;
+inline constexpr std::uintptr_t posted_bit = 2;
+inline std::uintptr_t encode(LoopControl* control, unsigned slot, unsigned level) {
+  return reinterpret_cast<std::uintptr_t>(control) | (std::uintptr_t{slot} << 48) |
+         (std::uintptr_t{level} << 2) | posted_bit;
+}
+inline LoopControl* control(std::uintptr_t v) {
+  return reinterpret_cast<LoopControl*>(v & 0x0000'ffff'ffff'ffc0u);
+}
+inline unsigned slot(std::uintptr_t v) { return static_cast<unsigned>(v >> 48); }
+inline unsigned level(std::uintptr_t v) { return static_cast<unsigned>((v >> 2) & 3u); }
+}  // namespace mailbox
+
+// What a thread found to do: a task, or slot `slot` of a loop (of priority `level`).
+struct Work {
+  Task* task = nullptr;
+  LoopControl* loop = nullptr;
+  unsigned slot = 0;
+  unsigned level = 0;  // loops only; a task carries its own (Task::level)
+  explicit operator bool() const { return task != nullptr || loop != nullptr; }
+};
+
+enum class WorkerState : int { busy, spinning, parked };
+
+struct alignas(64) Worker {
+  Worker(unsigned i, const WorkerPlacement& p, std::vector<unsigned> order)
+      : index(i), numa_node(p.numa_node), l3(p.l3), reserved(p.reserved),
+        steal_order(std::move(order)), cpus(p.cpus) {}
+
+  const unsigned index;
+  const unsigned numa_node, l3;
+  const bool reserved;
+  const std::vector<unsigned> steal_order;
+  const std::vector<unsigned> cpus;
+
+  std::array<WorkDeque, num_levels> deques;             // tasks this worker spawned
+  std::array<InjectionQueue, num_levels> inbox;         // hinted here; others may steal
+  std::array<InjectionQueue, num_levels> strict_inbox;  // only this worker runs these
+
+  alignas(64) std::atomic<std::uintptr_t> mailbox{mailbox::empty};
+  // relaxed everywhere: a hint for nested run_loop (invite idle workers only).
+  alignas(64) std::atomic<WorkerState> state{WorkerState::busy};
+  Parker parker;
+
+  // Owner-only spin bookkeeping (see SchedulerCore::adapt_spin).
+  std::chrono::nanoseconds spin_budget{0};
+  long involuntary_switches = 0;
+
+  std::thread thread;
+};
+
+// Deques an external thread borrows while it waits, so that tasks it spawns from the
+// tasks it runs are pushed and popped like a worker's (instead of through the global
+// injection queue). Workers steal from them after their steal_order.
+struct alignas(64) ExternalSlot {
+  std::atomic<bool> in_use{false};
+  std::array<WorkDeque, num_levels> deques;
+};
+
+// Per-thread context: which scheduler the thread is working for right now.
+struct ThreadContext {
+  class SchedulerCore* core = nullptr;
+  Worker* worker = nullptr;      // set on the core's worker threads
+  ExternalSlot* slot = nullptr;  // an external thread's borrowed deques
+  bool draining = false;         // the destructor's thread running leftover tasks
+};
+inline thread_local ThreadContext tls_context;
+inline ThreadContext& this_thread_context() noexcept { return tls_context; }
+
+class SchedulerCore {
+ public:
+  SchedulerCore(const Placement& placement, const Config& config);
+  ~SchedulerCore();  // runs what is queued, joins the workers
+  SchedulerCore(const SchedulerCore&) = delete;
+  SchedulerCore& operator=(const SchedulerCore&) = delete;
+
+  void enqueue(Task* task, const TaskOptions& options);
+  void wait_on(WaitState& state);
+  void run_loop(LoopJob& job, unsigned max_threads, Priority priority, LoopDomain domain);
+
+  unsigned num_threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
+  int current_worker() const;
+  const Placement& placement() const { return placement_; }
+
+ private:
+  // --- the worker loop (worker_loop.cpp), top to bottom ---
+  void worker_main(Worker& self);
+  Work find_work(Worker& self);
+  Work take_local(Worker& self, unsigned level);
+  Work take_injected(Worker& self, unsigned level);
+  Work take_stolen(Worker& self, unsigned level);
+  Work spin(Worker& self);
+  void park(Worker& self);
+  void execute(Work work);
+  void adapt_spin_after_park(Worker& self, std::chrono::steady_clock::duration slept);
+  void adapt_spin_before_park(Worker& self);
+
+  // --- external threads (wait.cpp) ---
+  Work find_work_external(ExternalSlot* own);
+  ExternalSlot* acquire_slot();
+
+  // --- visibility checks for the parking protocol ---
+  bool has_visible_work(const Worker& self) const;
+  bool has_visible_work_external() const;
+  unsigned lowest_level(const Worker& w) const { return w.reserved ? level_of(Priority::high) : 0; }
+
+  // --- waking (scheduler_core.cpp) ---
+  void register_sleeper(Worker& w);
+  void unregister_sleeper(Worker& w);
+  bool try_wake(unsigned worker);
+  void wake_one(unsigned level);
+  void wake_for(const TaskOptions& options, unsigned level);
+  void enqueue_hinted(Task* task, const TaskOptions& options, unsigned level);
+  void mark_level(unsigned level) {
+    // relaxed: a scan hint; parking re-checks every level regardless.
+    unsigned bit = 1u << level;
+    if ((levels_seen_.load(std::memory_order_relaxed) & bit) == 0)
+      levels_seen_.fetch_or(bit, std::memory_order_relaxed);
+  }
+
+  Placement placement_;
+  Config config_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::vector<unsigned>> numa_workers_;  // node -> worker indices
+  // node -> queues; [0] hinted (others may steal), [1] strict (only that node's workers)
+  std::vector<std::unique_ptr<std::array<std::array<InjectionQueue, num_levels>, 2>>> numa_queues_;
+  // Larger rings than the per-worker inboxes: external submit bursts land here.
+  std::array<InjectionQueue, num_levels> global_{InjectionQueue(4096), InjectionQueue(4096),
+                                                 InjectionQueue(4096), InjectionQueue(4096)};
+  std::vector<std::unique_ptr<ExternalSlot>> slots_;
+
+  alignas(64) std::atomic<unsigned> levels_seen_{0};
+  // Spinning workers: [0] unreserved, [1] reserved (who only help high/critical work).
+  alignas(64) std::array<std::atomic<int>, 2> spinning_{};
+  // Bit i set: worker i is parked (or about to) and may be woken by claiming the bit.
+  alignas(64) std::unique_ptr<std::atomic<std::uint64_t>[]> sleepers_;
+  std::size_t sleeper_words_ = 0;
+  std::unique_ptr<std::uint64_t[]> unreserved_mask_;  // per word: workers that take any level
+  alignas(64) std::atomic<bool> stopping_{false};
+};
+
+}  // namespace weft::detail

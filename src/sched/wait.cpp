@@ -1,0 +1,153 @@
+// Waiting that helps: Future::wait, TaskGroup::wait. The waiting thread runs tasks
+// until what it waits for is done, and sleeps only when it can find nothing to run.
+//
+// A worker that waits (a task waiting on tasks) keeps taking work exactly like its
+// loop does, so nesting never deadlocks: whatever it waits for is either running on
+// some thread or queued where this worker can take it (strict tasks queued for it
+// included). An external thread borrows an ExternalSlot (a set of deques) from the
+// first spawn of a task it runs until its outermost wait returns, so the tasks spawned
+// by the tasks it runs stay local to it like a worker's, and workers steal them.
+#include <chrono>
+
+#include "sched/cpu_relax.hpp"
+#include "sched/scheduler_core.hpp"
+
+namespace weft::detail {
+
+namespace {
+
+// Restores the caller's context (and gives back a borrowed slot) on every exit path.
+struct ContextGuard {
+  ThreadContext& context;
+  ThreadContext saved;
+  ~ContextGuard() {
+    // A slot borrowed during this wait (enqueue borrows lazily, on the first spawn).
+    // release: the next borrower's acquire sees our deque operations (owner handover).
+    if (context.slot != nullptr && context.slot != saved.slot) {
+      context.slot->in_use.store(false, std::memory_order_release);
+    }
+    context = saved;
+  }
+};
+
+}  // namespace
+
+ExternalSlot* SchedulerCore::acquire_slot() {
+  for (auto& slot : slots_) {
+    // relaxed pre-check, then acquire: pairs with the previous owner's release.
+    if (!slot->in_use.load(std::memory_order_relaxed) &&
+        !slot->in_use.exchange(true, std::memory_order_acquire)) {
+      return slot.get();
+    }
+  }
+  return nullptr;  // all borrowed: this thread's spawns go through the global queues
+}
+
+void SchedulerCore::wait_on(WaitState& state) {
+  ThreadContext& context = this_thread_context();
+  Worker* self = context.core == this ? context.worker : nullptr;
+  ContextGuard guard{context, context};
+  if (context.core != this) {
+    // Outermost wait of an external thread here (or of a worker of another scheduler).
+    // Its slot is borrowed by enqueue when a task it runs first spawns.
+    context = ThreadContext{this, nullptr, nullptr, false};
+  }
+  const std::chrono::nanoseconds spin_budget = config_.spin;
+
+  while (!state.done()) {
+    Work work = self != nullptr ? find_work(*self) : find_work_external(context.slot);
+    if (work) {
+      execute(work);
+      continue;
+    }
+    // Spin a little: the awaited task is probably running and about to finish.
+    const auto deadline = std::chrono::steady_clock::now() + spin_budget;
+    bool progress = false;
+    for (unsigned round = 1; spin_budget.count() > 0; ++round) {
+      if (state.done()) break;
+      if (self != nullptr ? has_visible_work(*self) : has_visible_work_external()) {
+        progress = true;
+        break;
+      }
+      cpu_relax();
+      if (round % 16 == 0 && std::chrono::steady_clock::now() >= deadline) break;
+    }
+    if (progress || state.done()) continue;
+
+    // Sleep until the awaited thing completes, or (for a worker) new work arrives.
+    Parker& parker = this_thread_parker();
+    parker.prepare();
+    if (!state.register_waiter(parker)) break;  // completed meanwhile
+    if (self != nullptr) register_sleeper(*self);
+    else seq_cst_fence();
+    const bool again =
+        state.done() || (self != nullptr ? has_visible_work(*self) : has_visible_work_external());
+    if (!again) parker.park();
+    if (self != nullptr) unregister_sleeper(*self);
+    state.unregister_waiter(parker);
+  }
+}
+
+Work SchedulerCore::find_work_external(ExternalSlot* own) {
+  const bool draining = this_thread_context().draining;
+  // relaxed: a hint, as in find_work.
+  const unsigned seen = draining ? 0xfu : levels_seen_.load(std::memory_order_relaxed);
+  for (int level = num_levels - 1; level >= 0; --level) {
+    if ((seen & (1u << level)) == 0) continue;
+    const auto l = static_cast<unsigned>(level);
+    if (own != nullptr) {
+      if (Task* task = own->deques[l].pop()) return Work{task};
+    }
+    if (Task* task = global_[l].pop()) return Work{task};
+    for (auto& queues : numa_queues_) {
+      if (Task* task = (*queues)[0][l].pop()) return Work{task};
+      if (draining) {
+        if (Task* task = (*queues)[1][l].pop()) return Work{task};
+      }
+    }
+    for (auto& w : workers_) {
+      StealResult r;
+      do {
+        r = w->deques[l].steal();
+      } while (r.status == StealStatus::lost_race);
+      if (r.status == StealStatus::success) return Work{r.task};
+      if (Task* task = w->inbox[l].pop()) return Work{task};
+      if (draining) {
+        if (Task* task = w->strict_inbox[l].pop()) return Work{task};
+      }
+    }
+    for (auto& slot : slots_) {
+      if (slot.get() == own) continue;
+      StealResult r;
+      do {
+        r = slot->deques[l].steal();
+      } while (r.status == StealStatus::lost_race);
+      if (r.status == StealStatus::success) return Work{r.task};
+    }
+  }
+  return {};
+}
+
+bool SchedulerCore::has_visible_work_external() const {
+  for (unsigned level = 0; level < num_levels; ++level) {
+    // relaxed loads: ordered after the waiter registration by a seq_cst fence.
+    if (global_[level].maybe_nonempty()) return true;
+    for (const auto& queues : numa_queues_) {
+      if ((*queues)[0][level].maybe_nonempty()) return true;
+    }
+    for (const auto& w : workers_) {
+      if (w->deques[level].maybe_nonempty() || w->inbox[level].maybe_nonempty()) return true;
+    }
+    for (const auto& slot : slots_) {
+      if (slot->deques[level].maybe_nonempty()) return true;
+    }
+  }
+  return false;
+}
+
+void wait_on(SchedulerCore* core, WaitState& state) { core->wait_on(state); }
+void enqueue(SchedulerCore* core, Task* task, const TaskOptions& options) {
+  core->enqueue(task, options);
+}
+
+}  // namespace weft::detail

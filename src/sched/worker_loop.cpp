@@ -1,0 +1,248 @@
+// The worker loop, readable top to bottom:
+//
+//   worker_main:  find_work -> execute, else spin -> execute, else park
+//   find_work:    most urgent level first; per level: take_local (loop invitation, own
+//                 deque, own inboxes) -> take_injected (NUMA node, global) -> take_stolen
+//                 (other workers in steal_order, other nodes, external threads' deques)
+//   spin:         find_work in a loop for the spin budget (wall time)
+//   park:         the protocol written down in scheduler_core.cpp
+//
+// Spin budget rule (oversubscription): each worker starts with Config::spin. When it
+// is about to park and the kernel has preempted it involuntarily since its previous
+// park (getrusage RUSAGE_THREAD ru_nivcsw grew: another runnable thread wanted its
+// CPU, so the process or the machine has more runnable threads than CPUs), it halves
+// its budget, to zero below 1us: spinning then only steals CPU from threads doing
+// work. When a parked worker is woken for work sooner than Config::spin after parking
+// (a spin would have caught that work), it doubles its budget again (from 1us, up to
+// Config::spin). Config::spin = 0 disables spinning altogether.
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "sched/cpu_relax.hpp"
+#include "sched/scheduler_core.hpp"
+
+namespace weft::detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::nanoseconds min_spin{1000};
+
+void bind_thread(const std::vector<unsigned>& cpus) {
+  if (cpus.empty()) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (unsigned cpu : cpus) {
+    if (cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
+  }
+  // A failure (a cpu outside our mask) leaves the thread unbound: the placement came
+  // from the allowed set, so this only happens if the mask changed since planning.
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+long involuntary_switches() {
+  rusage usage{};
+  getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_nivcsw;
+}
+
+}  // namespace
+
+void SchedulerCore::worker_main(Worker& self) {
+  if (config_.pinning != Pinning::none) bind_thread(self.cpus);
+  std::string name = "weft-w" + std::to_string(self.index);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  ThreadContext& context = this_thread_context();
+  context = ThreadContext{this, &self, nullptr, false};
+  self.involuntary_switches = involuntary_switches();
+
+  for (;;) {
+    Work work = find_work(self);
+    if (!work) work = spin(self);
+    if (work) {
+      execute(work);
+      continue;
+    }
+    // acquire: pairs with the destructor's store; everything queued before it is
+    // visible to the scan above or to the next one.
+    if (stopping_.load(std::memory_order_acquire)) {
+      work = find_work(self);
+      if (!work) break;
+      execute(work);
+      continue;
+    }
+    park(self);
+  }
+  context = ThreadContext{};
+}
+
+Work SchedulerCore::find_work(Worker& self) {
+  // relaxed: a hint to skip levels never used; parking re-checks every level.
+  const unsigned seen = levels_seen_.load(std::memory_order_relaxed);
+  for (int level = num_levels - 1; level >= 0; --level) {
+    if ((seen & (1u << level)) == 0) continue;
+    const auto l = static_cast<unsigned>(level);
+    if (l < lowest_level(self)) {
+      // A reserved worker still runs what its own urgent tasks spawned at lower levels
+      // (say, the children of a critical request): they are part of urgent work.
+      if (Task* task = self.deques[l].pop()) return Work{task};
+      continue;
+    }
+    if (Work work = take_local(self, l)) return work;
+    if (Work work = take_injected(self, l)) return work;
+    if (Work work = take_stolen(self, l)) return work;
+  }
+  return {};
+}
+
+Work SchedulerCore::take_local(Worker& self, unsigned level) {
+  // Invitations first: a loop's caller is waiting for helpers right now.
+  // acquire: pairs with the poster's release, so the LoopControl is visible.
+  std::uintptr_t invite = self.mailbox.load(std::memory_order_acquire);
+  if (invite != mailbox::empty && mailbox::level(invite) == level &&
+      self.mailbox.compare_exchange_strong(invite, mailbox::empty, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+    return Work{nullptr, mailbox::control(invite), mailbox::slot(invite), level};
+  }
+  if (Task* task = self.deques[level].pop()) return Work{task};
+  if (Task* task = self.strict_inbox[level].pop()) return Work{task};
+  if (Task* task = self.inbox[level].pop()) return Work{task};
+  return {};
+}
+
+Work SchedulerCore::take_injected(Worker& self, unsigned level) {
+  auto& node = *numa_queues_[self.numa_node];
+  if (Task* task = node[1][level].pop()) return Work{task};
+  if (Task* task = node[0][level].pop()) return Work{task};
+  if (Task* task = global_[level].pop()) return Work{task};
+  return {};
+}
+
+Work SchedulerCore::take_stolen(Worker& self, unsigned level) {
+  for (unsigned victim : self.steal_order) {
+    Worker& other = *workers_[victim];
+    for (;;) {
+      StealResult r = other.deques[level].steal();
+      if (r.status == StealStatus::success) return Work{r.task};
+      if (r.status == StealStatus::empty) break;
+      // lost_race: someone else took the top item; the deque may hold more.
+    }
+    if (Task* task = other.inbox[level].pop()) return Work{task};
+  }
+  for (std::size_t node = 0; node < numa_queues_.size(); ++node) {
+    if (node == self.numa_node) continue;
+    if (Task* task = (*numa_queues_[node])[0][level].pop()) return Work{task};
+  }
+  for (auto& slot : slots_) {
+    StealResult r;
+    do {
+      r = slot->deques[level].steal();
+    } while (r.status == StealStatus::lost_race);
+    if (r.status == StealStatus::success) return Work{r.task};
+  }
+  return {};
+}
+
+Work SchedulerCore::spin(Worker& self) {
+  const std::chrono::nanoseconds budget = self.spin_budget;
+  if (budget.count() <= 0) return {};
+  std::atomic<int>& spinning = spinning_[self.reserved ? 1 : 0];
+  spinning.fetch_add(1, std::memory_order_seq_cst);
+  self.state.store(WorkerState::spinning, std::memory_order_relaxed);
+  const Clock::time_point deadline = Clock::now() + budget;
+  Work work;
+  // The clock is read every 16 rounds (a round is one full scan plus a pause): cheap
+  // enough not to matter, frequent enough to end the spin within a few microseconds.
+  for (unsigned round = 1;; ++round) {
+    work = find_work(self);
+    if (work) break;
+    if (stopping_.load(std::memory_order_relaxed)) break;  // relaxed: re-read in worker_main
+    cpu_relax();
+    if (round % 16 == 0 && Clock::now() >= deadline) break;
+  }
+  // seq_cst: a waker that reads spinning_ after this sees we no longer watch; we will
+  // re-check in park() after registering (see the protocol).
+  spinning.fetch_sub(1, std::memory_order_seq_cst);
+  self.state.store(WorkerState::busy, std::memory_order_relaxed);
+  return work;
+}
+
+void SchedulerCore::park(Worker& self) {
+  adapt_spin_before_park(self);
+  self.parker.prepare();
+  self.state.store(WorkerState::parked, std::memory_order_relaxed);
+  register_sleeper(self);  // steps 2-3 of the protocol
+  const bool work_appeared = has_visible_work(self) || stopping_.load(std::memory_order_seq_cst);
+  if (!work_appeared) {
+    const Clock::time_point parked_at = Clock::now();
+    self.parker.park();
+    adapt_spin_after_park(self, Clock::now() - parked_at);
+  }
+  unregister_sleeper(self);
+  self.state.store(WorkerState::busy, std::memory_order_relaxed);
+}
+
+void SchedulerCore::adapt_spin_before_park(Worker& self) {
+  const long switches = involuntary_switches();
+  if (switches != self.involuntary_switches) {
+    self.involuntary_switches = switches;
+    self.spin_budget /= 2;
+    if (self.spin_budget < min_spin) self.spin_budget = std::chrono::nanoseconds{0};
+  }
+}
+
+void SchedulerCore::adapt_spin_after_park(Worker& self, Clock::duration slept) {
+  if (slept < config_.spin && self.spin_budget < config_.spin) {
+    self.spin_budget = std::min<std::chrono::nanoseconds>(
+        config_.spin, std::max(self.spin_budget * 2, min_spin));
+  }
+}
+
+void SchedulerCore::execute(Work work) {
+  if (work.task != nullptr) {
+    work.task->fn(work.task, TaskOp::run);
+    release_task(work.task);
+    return;
+  }
+  LoopControl* loop = work.loop;
+  loop->job->run_slot(work.slot);
+  // release: the slot's writes happen-before the caller's return from run_loop. The
+  // LoopControl may be gone right after this.
+  loop->active.fetch_sub(1, std::memory_order_release);
+}
+
+bool SchedulerCore::has_visible_work(const Worker& self) const {
+  if (self.mailbox.load(std::memory_order_relaxed) != mailbox::empty) return true;
+  for (unsigned level = 0; level < lowest_level(self); ++level) {
+    if (self.deques[level].maybe_nonempty()) return true;
+  }
+  for (unsigned level = lowest_level(self); level < num_levels; ++level) {
+    // relaxed loads: ordered after the registration by the seq_cst fence in
+    // register_sleeper (protocol step 3).
+    if (self.deques[level].maybe_nonempty() || self.strict_inbox[level].maybe_nonempty() ||
+        self.inbox[level].maybe_nonempty() || global_[level].maybe_nonempty()) {
+      return true;
+    }
+    const auto& node = *numa_queues_[self.numa_node];
+    if (node[0][level].maybe_nonempty() || node[1][level].maybe_nonempty()) return true;
+    for (unsigned victim : self.steal_order) {
+      const Worker& other = *workers_[victim];
+      if (other.deques[level].maybe_nonempty() || other.inbox[level].maybe_nonempty()) return true;
+    }
+    for (const auto& queues : numa_queues_) {
+      if ((*queues)[0][level].maybe_nonempty()) return true;
+    }
+    for (const auto& slot : slots_) {
+      if (slot->deques[level].maybe_nonempty()) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace weft::detail

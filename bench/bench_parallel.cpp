@@ -495,6 +495,34 @@ WEFT_BENCH_ALL(Axpy, ->Unit(benchmark::kMicrosecond));
 WEFT_BENCH_ALL(Imbalanced, ->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond));
 WEFT_BENCH_ALL(Gemm, ->Unit(benchmark::kMillisecond));
 
+// ---- what observability costs: an empty parallel_for, metrics off / on / + tracing ----
+// Arg: 0 = Config::metrics off, 1 = metrics on (the default), 2 = metrics + tracing.
+weft::Scheduler& observed_sched(int mode) {
+  auto make = [](int m) {
+    weft::Config config = weft::Config::from_env();
+    config.num_threads = threads;
+    config.metrics = m >= 1;
+    config.trace_capacity = m == 2 ? 1 << 16 : 0;
+    return config;
+  };
+  static weft::Scheduler off(make(0)), on(make(1)), traced(make(2));
+  return mode == 0 ? off : mode == 1 ? on : traced;
+}
+
+// grain:0 is ForkJoin/0 (automatic grain: so little work runs on the caller alone);
+// grain:1 forces one iteration per chunk, so the worker is invited to every loop (an
+// invite / run_slot / join round trip through the hooks when it takes it in time).
+// us:1 gives each iteration ~1 us (ForkJoin/1), so the worker takes part every time.
+void ForkJoin_weft_observe(benchmark::State& state) {
+  auto& s = observed_sched(static_cast<int>(state.range(0)));
+  weft::ForOptions options;
+  options.grain = static_cast<std::size_t>(state.range(1));
+  const std::uint64_t work = state.range(2) == 0 ? 0 : units_per_us();
+  for (auto _ : state) s.parallel_for(0, fj_n, [&](std::size_t) { fj_body(work); }, options);
+}
+BENCHMARK(ForkJoin_weft_observe)->ArgsProduct({{0, 1, 2}, {0, 1}, {0, 1}})
+    ->ArgNames({"observe", "grain", "us"})->UseRealTime()->Setup(settle);
+
 }  // namespace
 
 BENCHMARK_MAIN();

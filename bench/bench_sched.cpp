@@ -184,4 +184,30 @@ BENCHMARK(BM_idle_cpu_omp)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRea
 
 }  // namespace
 
+// --- what observability costs: fib with metrics off / on / on + tracing ----------------
+// Arg 1: 0 = Config::metrics off, 1 = metrics on (the default), 2 = metrics + tracing.
+namespace {
+
+weft::Scheduler& observed_sched(int mode) {
+  auto make = [](int m) {
+    weft::Config c = weft::Config::from_env();
+    c.num_threads = threads;
+    c.metrics = m >= 1;
+    c.trace_capacity = m == 2 ? 1 << 16 : 0;
+    return c;
+  };
+  static weft::Scheduler off(make(0)), on(make(1)), traced(make(2));
+  return mode == 0 ? off : mode == 1 ? on : traced;
+}
+
+void BM_fib_weft_observe(benchmark::State& state) {
+  weft::Scheduler& s = observed_sched(static_cast<int>(state.range(1)));
+  const int n = static_cast<int>(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(fib_weft(s, n));
+}
+BENCHMARK(BM_fib_weft_observe)->ArgsProduct({{30}, {0, 1, 2}})->ArgNames({"n", "observe"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
 BENCHMARK_MAIN();

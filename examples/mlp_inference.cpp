@@ -1,10 +1,12 @@
 // An MLP block (batch 8, 1024 -> 4096 -> 1024, GELU, residual, layer norm) whose GEMM
 // tiles run through weft's parallel_for_2d, as an inference engine's operators would.
 //
-//   mlp_inference [--passes N] [--threads N]
+//   mlp_inference [--passes N] [--threads N] [--trace PATH] [--metrics]
 //
 // Prints the time per forward pass and checks the output against a single-threaded run
 // of the same tiles (bit-identical: each tile is computed the same way on any thread).
+// --trace PATH writes the timed passes' trace (open it in ui.perfetto.dev, or draw it
+// with weft-plot); --metrics prints the workers' metrics over the timed passes.
 #include <weft/weft.hpp>
 
 #include <algorithm>
@@ -22,6 +24,8 @@ namespace {
 struct Args {
   int passes = 50;
   unsigned threads = 0;  // 0: Config::from_env() decides (one per usable core)
+  std::string trace;     // empty: no trace
+  bool metrics = false;
 };
 
 bool parse_args(int argc, char** argv, Args& args) {
@@ -32,8 +36,13 @@ bool parse_args(int argc, char** argv, Args& args) {
       args.passes = std::atoi(argv[++i]);
     } else if (flag == "--threads" && has_value) {
       args.threads = static_cast<unsigned>(std::atoi(argv[++i]));
+    } else if (flag == "--trace" && has_value) {
+      args.trace = argv[++i];
+    } else if (flag == "--metrics") {
+      args.metrics = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--passes N] [--threads N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--passes N] [--threads N] [--trace PATH] [--metrics]\n",
+                   argv[0]);
       return false;
     }
   }
@@ -52,7 +61,7 @@ int main(int argc, char** argv) {
 
   weft::Config config = weft::Config::from_env();
   if (args.threads != 0) config.num_threads = args.threads;
-  weft::Scheduler sched(config);
+  if (!args.trace.empty() && config.trace_capacity == 0) config.trace_capacity = 1 << 16;
 
   const mlp::Shape shape;
   const mlp::Weights weights(shape);
@@ -60,9 +69,6 @@ int main(int argc, char** argv) {
   mlp::fill_random(x, 42, 1.0f);
   mlp::Matrix hidden(shape.batch, shape.hidden), out(shape.batch, shape.model);
   mlp::Matrix ref_hidden(shape.batch, shape.hidden), reference(shape.batch, shape.model);
-
-  auto on_weft = [&](std::size_t rows, std::size_t cols, std::size_t tr, std::size_t tc,
-                     auto&& body) { sched.parallel_for_2d(rows, cols, tr, tc, body); };
 
   mlp::forward(weights, x, ref_hidden, reference, mlp::SerialTiles{});
   std::vector<double> serial_ms, weft_ms;
@@ -72,7 +78,17 @@ int main(int argc, char** argv) {
     serial_ms.push_back(std::chrono::duration<double, std::milli>(
                             std::chrono::steady_clock::now() - t0).count());
   }
+
+  // Created after the single-threaded runs, so its trace starts with weft's work.
+  weft::Scheduler sched(config);
+  auto on_weft = [&](std::size_t rows, std::size_t cols, std::size_t tr, std::size_t tc,
+                     auto&& body) {
+    weft::ForOptions options;
+    options.name = "mlp_gemm";  // the slices' name in the trace
+    sched.parallel_for_2d(rows, cols, tr, tc, body, options);
+  };
   mlp::forward(weights, x, hidden, out, on_weft);  // warm-up: wakes and places the workers
+  sched.reset_metrics();  // the metrics window covers the timed passes only
   for (int p = 0; p < args.passes; ++p) {
     const auto t0 = std::chrono::steady_clock::now();
     mlp::forward(weights, x, hidden, out, on_weft);
@@ -96,5 +112,11 @@ int main(int argc, char** argv) {
   std::printf("  speed-up      : %8.2fx\n", median(serial_ms) / median(weft_ms));
   std::printf("  max |weft - single thread| = %g (%s)\n", static_cast<double>(diff),
               diff == 0.0f ? "identical" : "MISMATCH");
+  if (args.metrics) std::printf("\n%s", sched.metrics().to_string().c_str());
+  if (!args.trace.empty()) {
+    // Every loop has returned, so each worker's spans are recorded.
+    sched.write_trace(args.trace);
+    std::printf("trace written to %s\n", args.trace.c_str());
+  }
   return diff == 0.0f ? 0 : 1;
 }

@@ -60,9 +60,36 @@ struct WEFT_EXPORT Config {
   // Put threads on SMT siblings as well as on cores when num_threads is 0.
   bool use_smt = false;
 
+  // Priority serving (README "Priorities").
+  // Nice value (1..19) a worker thread takes while it runs a stretch of low-priority
+  // work, so that the OS hands the CPU to urgent threads (a request thread, a worker
+  // running critical work) at once. 0: off. Costs one setpriority() syscall when a
+  // worker enters a low stretch and one when it leaves (not per task). Restoring needs
+  // CAP_SYS_NICE or RLIMIT_NICE; without either the scheduler leaves it off
+  // (Scheduler::background_nice_active() says which).
+  int background_nice = 0;             // WEFT_BACKGROUND_NICE=N
+  // Starvation guard (a minimum share): after this many picks of more urgent work in
+  // a row, a worker takes the lowest-level work it can see first, once. 0: off.
+  unsigned aging_period = 64;          // WEFT_AGING_PERIOD=N
+
+  // Observability (Scheduler::metrics(), write_trace()).
+  // Count per-worker metrics: a relaxed load+store per task and steal, one clock read
+  // per idle/busy transition. false skips every hook: metrics() then reports the
+  // window with zero counts and all time as busy, and nothing is traced (for
+  // measuring what metrics cost).
+  bool metrics = true;                 // WEFT_METRICS_ENABLED=0|1|true|false
+  // Read the workers' hardware counters (cache references/misses, instructions; user
+  // space) with perf_event_open. Unavailable in many VMs and containers: the metrics
+  // then show them as unavailable (WEFT_PERF_EVENTS=0 forces that).
+  bool hardware_counters = false;      // WEFT_HARDWARE_COUNTERS=0|1|true|false
+  // Spans kept per worker for Scheduler::write_trace() (40 bytes each; the oldest is
+  // overwritten when full). 0: tracing off, no clock read per task. At most 1 << 24.
+  std::size_t trace_capacity = 0;      // WEFT_TRACE_CAPACITY=N (65536 when WEFT_TRACE is set)
+
   // Defaults plus overrides from WEFT_NUM_THREADS, WEFT_PINNING (none|core|pu|numa),
   // WEFT_CPUSET, WEFT_PARTITION ("1/4"), WEFT_RESERVED_WORKERS, WEFT_SPIN_US and
-  // WEFT_USE_SMT (0|1|true|false). Without WEFT_PARTITION, the partition comes from
+  // WEFT_USE_SMT (0|1|true|false), WEFT_METRICS_ENABLED, WEFT_HARDWARE_COUNTERS and
+  // WEFT_TRACE_CAPACITY (see the fields). Without WEFT_PARTITION, the partition comes from
   // the launcher when it set one: OMPI_COMM_WORLD_LOCAL_RANK/_SIZE (Open MPI),
   // SLURM_LOCALID/SLURM_NTASKS_PER_NODE (Slurm), LOCAL_RANK/LOCAL_WORLD_SIZE (torchrun).
   // Raises ConfigError naming the variable and its value.

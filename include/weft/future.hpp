@@ -16,6 +16,10 @@ class SchedulerCore;
 // Blocks until `state` is done; the calling thread runs other tasks of `core`
 // meanwhile (so tasks may wait on tasks without deadlock). Defined in src/sched.
 WEFT_EXPORT void wait_on(SchedulerCore* core, WaitState& state);
+// wait_on for a Future's task, boosted: if the task is still queued the waiting thread
+// runs it at once, ahead of everything else queued (no priority inversion behind
+// unrelated work). Defined in src/sched/priority.cpp.
+WEFT_EXPORT void wait_on_task(SchedulerCore* core, Task* task);
 }  // namespace detail
 
 // The eventual result of a submitted task. Move-only, like std::future. Dropping a
@@ -44,7 +48,7 @@ class Future {
   bool ready() const noexcept { return task_->completion.done(); }
   // Blocks until the task finished; the calling thread runs other tasks meanwhile.
   void wait() const {
-    if (!task_->completion.done()) detail::wait_on(core_, task_->completion);
+    if (!task_->completion.done()) detail::wait_on_task(core_, task_);
   }
   // Waits, then returns the result or rethrows the task's exception. Call once: the
   // Future is empty (valid() == false) afterwards.

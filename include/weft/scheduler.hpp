@@ -9,6 +9,11 @@
 //
 // Priorities: a worker always takes the most urgent task it can see (critical, high,
 // normal, low); reserved workers (Config::reserved_workers) take only high and critical.
+// A worker running a low or normal loop switches to newly queued high/critical work at
+// its next chunk boundary and then resumes the loop; a thread waiting on a Future runs
+// that Future's task itself if it is still queued (no inversion behind unrelated work);
+// Config::aging_period keeps low work progressing under urgent load, and
+// Config::background_nice lowers workers' OS priority during low work.
 //
 // Idle workers spin for Config::spin looking for work, then sleep. Under
 // oversubscription (their spins get preempted) they spin less, down to not at all.
@@ -22,6 +27,7 @@
 
 #include <cstddef>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -30,6 +36,7 @@
 #include "weft/detail/task.hpp"
 #include "weft/export.hpp"
 #include "weft/future.hpp"
+#include "weft/metrics.hpp"
 #include "weft/options.hpp"
 #include "weft/topology.hpp"
 
@@ -81,6 +88,26 @@ class WEFT_EXPORT Scheduler {
   unsigned num_threads() const;  // workers + 1 (the caller)
   int current_worker() const;    // the calling thread's worker index here, -1 if none
   const Placement& placement() const;
+  // Whether Config::background_nice is in effect: false when it is 0, or when this
+  // process may not raise a thread's priority back (needs CAP_SYS_NICE or RLIMIT_NICE).
+  bool background_nice_active() const;
+
+  // Per-worker metrics (weft/metrics.hpp) since construction or the last
+  // reset_metrics(). Any thread, any time; reads /proc and allocates: call it per
+  // second or per phase, not per task. With Config::metrics = false the counts are 0.
+  Metrics metrics() const;
+  // Starts a new metrics window (the trace is kept).
+  void reset_metrics();
+  // Writes the trace as Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing):
+  // one track per worker, labelled with its core and NUMA node, one slice per task or
+  // loop part named by TaskOptions::name / ForOptions::name. Keeps the last
+  // Config::trace_capacity spans per worker (0: tracing off, only the tracks).
+  // Complete when the scheduler is idle (all work of interest waited for): a worker
+  // records a task's span just after the task's waiter was released, so the very last
+  // span may be missing right after wait(). Raises std::runtime_error naming the path.
+  void write_trace(const std::string& path) const;
+  // The same JSON as a string.
+  std::string trace_json() const;
 
   // The loop family; defined in weft/parallel.hpp (included at the end of this file).
   template <class Body>

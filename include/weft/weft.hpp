@@ -2,6 +2,7 @@
 #pragma once
 
 #include "weft/config.hpp"
+#include "weft/metrics.hpp"
 #include "weft/scheduler.hpp"
 #include "weft/task_group.hpp"
 #include "weft/topology.hpp"

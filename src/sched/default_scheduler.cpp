@@ -9,12 +9,22 @@
 // leaked in the child: destroying it would join threads that do not exist) and the
 // next default_scheduler() call in the child builds a fresh one. Other Scheduler
 // objects are unusable in a child; do not touch them there.
+//
+// WEFT_METRICS=path / WEFT_TRACE=path: when the default scheduler has been created, an
+// atexit handler writes its metrics (JSON; "-": the table on stderr) and its trace
+// there. A child after fork writes to path.<pid> so it does not overwrite the parent's.
 #include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <new>
+#include <string>
 
+#include "observe/trace_writer.hpp"
 #include "sched/scheduler_core.hpp"
 #include "weft/scheduler.hpp"
 
@@ -34,6 +44,57 @@ void after_fork_in_child() {
   default_mutex.unlock();
 }
 
+// What to write at exit. Leaked on purpose: it must outlive static destructors, which
+// may run before the atexit handler.
+struct ExitReports {
+  std::string metrics_path;
+  std::string trace_path;
+  pid_t pid = 0;  // the process that registered; a forked child adds its pid
+};
+ExitReports* exit_reports = nullptr;
+
+std::string path_for_this_process(const std::string& path) {
+  if (path == "-" || ::getpid() == exit_reports->pid) return path;
+  return path + "." + std::to_string(::getpid());
+}
+
+// Never throws: it runs inside exit().
+void write_reports_at_exit() noexcept {
+  // acquire: as in default_scheduler(). In a child that never used weft this is null.
+  Scheduler* s = default_instance.load(std::memory_order_acquire);
+  if (s == nullptr || exit_reports == nullptr) return;
+  if (!exit_reports->metrics_path.empty()) {
+    try {
+      const std::string path = path_for_this_process(exit_reports->metrics_path);
+      if (path == "-") {
+        std::fputs(s->metrics().to_string().c_str(), stderr);
+      } else {
+        detail::write_text_file(path, s->metrics().to_json());
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "weft: WEFT_METRICS: %s\n", e.what());
+    }
+  }
+  if (!exit_reports->trace_path.empty()) {
+    try {
+      s->write_trace(path_for_this_process(exit_reports->trace_path));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "weft: WEFT_TRACE: %s\n", e.what());
+    }
+  }
+}
+
+// Once per process (a forked child inherits the registration and the paths).
+void register_exit_reports() {
+  const char* metrics = std::getenv("WEFT_METRICS");
+  const char* trace = std::getenv("WEFT_TRACE");
+  const bool want_metrics = metrics != nullptr && *metrics != '\0';
+  const bool want_trace = trace != nullptr && *trace != '\0';
+  if (!want_metrics && !want_trace) return;
+  exit_reports = new ExitReports{want_metrics ? metrics : "", want_trace ? trace : "", ::getpid()};
+  std::atexit(write_reports_at_exit);
+}
+
 }  // namespace
 
 Scheduler& default_scheduler() {
@@ -47,6 +108,8 @@ Scheduler& default_scheduler() {
   if (s == nullptr) {
     s = new Scheduler(Config::from_env());
     default_instance.store(s, std::memory_order_release);
+    static std::once_flag exit_once;
+    std::call_once(exit_once, register_exit_reports);
   }
   return *s;
 }

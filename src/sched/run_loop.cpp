@@ -57,7 +57,12 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
     if (next_slot >= threads) break;
     Worker& w = *wp;
     if (&w == self || (w.reserved && !urgent) || !in_domain(w, domain)) continue;
-    if (self != nullptr && w.state.load(std::memory_order_relaxed) == WorkerState::busy) continue;
+    // ...except that an urgent loop also asks busy workers running less urgent work:
+    // they take the invitation at their next preemption point (a chunk boundary).
+    if (self != nullptr && w.state.load(std::memory_order_relaxed) == WorkerState::busy &&
+        !(urgent && w.running_level.load(std::memory_order_relaxed) < level)) {
+      continue;
+    }
     const unsigned slot = next_slot++;
     // relaxed: the mailbox CAS (release) below publishes the count with the invitation.
     control.active.fetch_add(1, std::memory_order_relaxed);
@@ -72,6 +77,7 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
   }
 
   if (posted > 0) {
+    note_urgent(level);  // busy invitees running low work notice at their next chunk
     // Wake the invited workers that are parked (protocol steps b-c, targeted).
     seq_cst_fence();
     for (auto& wp : workers_) {
@@ -104,6 +110,11 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
       }
     }
   }
+}
+
+void report_loop_chunks(std::uint64_t chunks) noexcept {
+  // Read back by execute() on this same thread once run_slot returns.
+  this_thread_context().loop_chunks = chunks;
 }
 
 }  // namespace weft::detail

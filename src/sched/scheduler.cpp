@@ -19,4 +19,9 @@ unsigned Scheduler::num_threads() const { return core_->num_threads(); }
 int Scheduler::current_worker() const { return core_->current_worker(); }
 const Placement& Scheduler::placement() const { return core_->placement(); }
 
+Metrics Scheduler::metrics() const { return core_->metrics(); }
+void Scheduler::reset_metrics() { core_->observer().reset(); }
+void Scheduler::write_trace(const std::string& path) const { core_->observer().write_trace(path); }
+std::string Scheduler::trace_json() const { return core_->observer().trace_json(); }
+
 }  // namespace weft

@@ -28,8 +28,25 @@
 
 namespace weft::detail {
 
+namespace {
+
+// Checked before the Observer allocates its trace rings.
+ObserveOptions observe_options(const Config& config) {
+  constexpr std::size_t max_trace_capacity = std::size_t{1} << 24;
+  if (config.trace_capacity > max_trace_capacity) {
+    throw ConfigError("Config::trace_capacity: " + std::to_string(config.trace_capacity) +
+                      " exceeds " + std::to_string(max_trace_capacity));
+  }
+  ObserveOptions options;
+  options.hardware_counters = config.metrics && config.hardware_counters;
+  options.trace_capacity = config.metrics ? config.trace_capacity : 0;
+  return options;
+}
+
+}  // namespace
+
 SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
-    : placement_(placement), config_(config) {
+    : placement_(placement), config_(config), observer_(placement_, observe_options(config)) {
   if (placement_.workers.empty()) {
     throw ConfigError("Placement::workers: empty (a scheduler needs at least one worker)");
   }
@@ -64,6 +81,7 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     workers_.push_back(
         std::make_unique<Worker>(static_cast<unsigned>(i), placement_.workers[i], std::move(order)));
     workers_.back()->spin_budget = config_.spin;
+    if (config_.metrics) workers_.back()->obs = &observer_.worker(i);
   }
   numa_workers_.resize(max_node + 1);
   for (std::size_t i = 0; i < n; ++i) numa_workers_[workers_[i]->numa_node].push_back(static_cast<unsigned>(i));
@@ -71,6 +89,7 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     numa_queues_.push_back(
         std::make_unique<std::array<std::array<InjectionQueue, num_levels>, 2>>());
   }
+  init_priority_serving();
   slots_.resize(4);
   for (auto& slot : slots_) slot = std::make_unique<ExternalSlot>();
 
@@ -131,6 +150,18 @@ SchedulerCore::~SchedulerCore() {
   context = saved;
 }
 
+Metrics SchedulerCore::metrics() const {
+  // Approximate depths (relaxed size hints): a snapshot, not a synchronization point.
+  std::vector<std::array<std::uint64_t, num_priorities>> depths(workers_.size());
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const Worker& w = *workers_[i];
+    for (unsigned l = 0; l < num_levels; ++l) {
+      depths[i][l] = w.deques[l].size_hint() + w.inbox[l].size_hint() + w.strict_inbox[l].size_hint();
+    }
+  }
+  return observer_.metrics(depths);
+}
+
 int SchedulerCore::current_worker() const {
   const ThreadContext& context = tls_context;
   return context.core == this && context.worker != nullptr ? static_cast<int>(context.worker->index)
@@ -154,6 +185,9 @@ void SchedulerCore::enqueue(Task* task, const TaskOptions& options) {
   }
   task->level = static_cast<std::uint8_t>(level);
   task->name = options.name;
+  // A strict task never runs on a waiter that boosts it (run_ahead). relaxed: the
+  // queue's publication below orders it.
+  if (options.strict) task->claimed.store(2, std::memory_order_relaxed);
   if (options.worker != -1 || options.numa_node != -1) {
     enqueue_hinted(task, options, level);
     return;
@@ -168,6 +202,7 @@ void SchedulerCore::enqueue(Task* task, const TaskOptions& options) {
   } else {
     global_[level].push(task);
   }
+  note_urgent(level);  // after the push: a worker that sees the bump finds the task
   wake_one(level);
 }
 
@@ -208,6 +243,7 @@ void SchedulerCore::enqueue_hinted(Task* task, const TaskOptions& options, unsig
   } else {
     (*numa_queues_[options.numa_node])[options.strict ? 1 : 0][level].push(task);
   }
+  note_urgent(level);
   wake_for(options, level);
 }
 

@@ -11,12 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include "observe/observer.hpp"
 #include "sched/injection_queue.hpp"
 #include "sched/work_deque.hpp"
 #include "weft/config.hpp"
 #include "weft/detail/loop_job.hpp"
 #include "weft/detail/task.hpp"
 #include "weft/detail/wait.hpp"
+#include "weft/metrics.hpp"
 #include "weft/options.hpp"
 #include "weft/topology.hpp"
 
@@ -80,6 +82,19 @@ struct alignas(64) Worker {
   alignas(64) std::atomic<WorkerState> state{WorkerState::busy};
   Parker parker;
 
+  // This worker's metrics and trace (null with Config::metrics off): hooks are called
+  // on this worker's thread only (single writer, observe/worker_counters.hpp).
+  WorkerObserver* obs = nullptr;
+
+  // The level of the item this worker runs (num_levels: none). Written by the owner,
+  // read by run_loop callers choosing whom to invite into an urgent loop; relaxed: a
+  // hint (a stale value only costs or misses one invitation).
+  std::atomic<unsigned> running_level{num_levels};
+  // Owner-only priority-serving bookkeeping (priority.cpp).
+  std::uint64_t seen_urgent_epoch = 0;  // urgent_epoch_ at this worker's last look
+  unsigned urgent_streak = 0;           // picks above low in a row (aging rule)
+  bool niced = false;                   // running at Config::background_nice now
+
   // Owner-only spin bookkeeping (see SchedulerCore::adapt_spin).
   std::chrono::nanoseconds spin_budget{0};
   long involuntary_switches = 0;
@@ -101,6 +116,13 @@ struct ThreadContext {
   Worker* worker = nullptr;      // set on the core's worker threads
   ExternalSlot* slot = nullptr;  // an external thread's borrowed deques
   bool draining = false;         // the destructor's thread running leftover tasks
+  // Level of the task or loop this thread runs now (num_levels: none); for boosting
+  // and preemption points.
+  unsigned level = num_levels;
+  // Chunks the LoopJob running on this thread reported (report_loop_chunks), or
+  // chunks_unreported. A slot that found nothing left reports 0.
+  std::uint64_t loop_chunks = chunks_unreported;
+  static constexpr std::uint64_t chunks_unreported = ~std::uint64_t{0};
 };
 inline thread_local ThreadContext tls_context;
 inline ThreadContext& this_thread_context() noexcept { return tls_context; }
@@ -120,10 +142,27 @@ class SchedulerCore {
   int current_worker() const;
   const Placement& placement() const { return placement_; }
 
+  // Priority serving (priority.cpp). A preemption point: on a worker running low or
+  // normal work, runs queued high/critical work first if any arrived since its last look.
+  void yield_to_urgent(ThreadContext& context);
+  // Runs `task` (a Future's) on this thread now unless someone dequeued it already.
+  bool run_ahead(Task* task);
+  bool background_nice_active() const { return nice_active_; }
+
+  // Observability (Scheduler::metrics, reset_metrics, write_trace).
+  Metrics metrics() const;
+  Observer& observer() { return observer_; }
+  const Observer& observer() const { return observer_; }
+  // The calling thread's metrics hooks: its WorkerObserver if it is one of this
+  // scheduler's workers (and metrics are on), else null (hooks then do nothing).
+  WorkerObserver* observer_here(const ThreadContext& context) const {
+    return context.core == this && context.worker != nullptr ? context.worker->obs : nullptr;
+  }
+
  private:
   // --- the worker loop (worker_loop.cpp), top to bottom ---
   void worker_main(Worker& self);
-  Work find_work(Worker& self);
+  Work find_work(Worker& self, unsigned min_level = 0);
   Work take_local(Worker& self, unsigned level);
   Work take_injected(Worker& self, unsigned level);
   Work take_stolen(Worker& self, unsigned level);
@@ -158,6 +197,8 @@ class SchedulerCore {
 
   Placement placement_;
   Config config_;
+  // Before the workers (they cache their WorkerObserver), destroyed after they joined.
+  Observer observer_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::vector<unsigned>> numa_workers_;  // node -> worker indices
   // node -> queues; [0] hinted (others may steal), [1] strict (only that node's workers)
@@ -166,6 +207,25 @@ class SchedulerCore {
   std::array<InjectionQueue, num_levels> global_{InjectionQueue(4096), InjectionQueue(4096),
                                                  InjectionQueue(4096), InjectionQueue(4096)};
   std::vector<std::unique_ptr<ExternalSlot>> slots_;
+
+  // Bumped by every high/critical enqueue and urgent loop; workers running low or
+  // normal work compare it at preemption points (one load per chunk). An RMW on a
+  // shared line per urgent submit: the price of noticing urgent work within a chunk.
+  alignas(64) std::atomic<std::uint64_t> urgent_epoch_{0};
+  void note_urgent(unsigned level) {
+    // release: a worker whose acquire load sees the bump also sees the work queued (or
+    // the invitation posted) before it, so its scan finds it.
+    if (level >= level_of(Priority::high)) urgent_epoch_.fetch_add(1, std::memory_order_release);
+  }
+  // Priority serving (priority.cpp): enter/leave a low-priority stretch (background_nice),
+  // the aging rule.
+  void init_priority_serving();
+  void set_worker_level(Worker& self, unsigned level, bool entering = true);
+  bool aging_due(Worker& self, unsigned min_level);
+  void end_low_stretch(Worker& self);
+  bool nice_active_ = false;
+  int base_nice_ = 0;
+  std::atomic<bool> nice_failed_{false};
 
   alignas(64) std::atomic<unsigned> levels_seen_{0};
   // Spinning workers: [0] unreserved, [1] reserved (who only help high/critical work).

@@ -34,6 +34,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::nanoseconds min_spin{1000};
 
+// A time point as observe's now_ns() reads it (the same clock, in nanoseconds).
+std::uint64_t to_ns(Clock::time_point t) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
 void bind_thread(const std::vector<unsigned>& cpus) {
   if (cpus.empty()) return;
   cpu_set_t set;
@@ -58,6 +64,7 @@ void SchedulerCore::worker_main(Worker& self) {
   if (config_.pinning != Pinning::none) bind_thread(self.cpus);
   std::string name = "weft-w" + std::to_string(self.index);
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  if (self.obs != nullptr) self.obs->thread_started();
   ThreadContext& context = this_thread_context();
   context = ThreadContext{this, &self, nullptr, false};
   self.involuntary_switches = involuntary_switches();
@@ -79,13 +86,24 @@ void SchedulerCore::worker_main(Worker& self) {
     }
     park(self);
   }
+  if (self.obs != nullptr) self.obs->thread_exiting();
   context = ThreadContext{};
 }
 
-Work SchedulerCore::find_work(Worker& self) {
+Work SchedulerCore::find_work(Worker& self, unsigned min_level) {
   // relaxed: a hint to skip levels never used; parking re-checks every level.
   const unsigned seen = levels_seen_.load(std::memory_order_relaxed);
-  for (int level = num_levels - 1; level >= 0; --level) {
+  if (min_level == 0 && aging_due(self, 0)) {
+    // Aging rule (a minimum share): after Config::aging_period urgent picks in a row,
+    // one scan lowest level first, so background work progresses under any urgent load.
+    for (unsigned l = lowest_level(self); l < num_levels; ++l) {
+      if ((seen & (1u << l)) == 0) continue;
+      if (Work work = take_local(self, l)) return work;
+      if (Work work = take_injected(self, l)) return work;
+      if (Work work = take_stolen(self, l)) return work;
+    }
+  }
+  for (int level = num_levels - 1; level >= static_cast<int>(min_level); --level) {
     if ((seen & (1u << level)) == 0) continue;
     const auto l = static_cast<unsigned>(level);
     if (l < lowest_level(self)) {
@@ -125,26 +143,49 @@ Work SchedulerCore::take_injected(Worker& self, unsigned level) {
 }
 
 Work SchedulerCore::take_stolen(Worker& self, unsigned level) {
+  // Metrics count real attempts only (a non-empty victim), so idle scans add nothing.
+  WorkerObserver* const obs = self.obs;
   for (unsigned victim : self.steal_order) {
     Worker& other = *workers_[victim];
     for (;;) {
       StealResult r = other.deques[level].steal();
-      if (r.status == StealStatus::success) return Work{r.task};
+      if (r.status != StealStatus::empty && obs != nullptr) obs->steal_attempted();
+      if (r.status == StealStatus::success) {
+        if (obs != nullptr) obs->steal_succeeded(observer_.distance(self.index, victim));
+        return Work{r.task};
+      }
       if (r.status == StealStatus::empty) break;
       // lost_race: someone else took the top item; the deque may hold more.
     }
-    if (Task* task = other.inbox[level].pop()) return Work{task};
+    if (Task* task = other.inbox[level].pop()) {
+      if (obs != nullptr) {
+        obs->steal_attempted();
+        obs->steal_succeeded(observer_.distance(self.index, victim));
+      }
+      return Work{task};
+    }
   }
   for (std::size_t node = 0; node < numa_queues_.size(); ++node) {
     if (node == self.numa_node) continue;
-    if (Task* task = (*numa_queues_[node])[0][level].pop()) return Work{task};
+    if (Task* task = (*numa_queues_[node])[0][level].pop()) {
+      if (obs != nullptr) {
+        obs->steal_attempted();
+        obs->steal_succeeded(StealDistance::remote);
+      }
+      return Work{task};
+    }
   }
   for (auto& slot : slots_) {
     StealResult r;
     do {
       r = slot->deques[level].steal();
+      if (r.status != StealStatus::empty && obs != nullptr) obs->steal_attempted();
     } while (r.status == StealStatus::lost_race);
-    if (r.status == StealStatus::success) return Work{r.task};
+    if (r.status == StealStatus::success) {
+      // An external thread has no place in the placement: counted as remote.
+      if (obs != nullptr) obs->steal_succeeded(StealDistance::remote);
+      return Work{r.task};
+    }
   }
   return {};
 }
@@ -155,7 +196,10 @@ Work SchedulerCore::spin(Worker& self) {
   std::atomic<int>& spinning = spinning_[self.reserved ? 1 : 0];
   spinning.fetch_add(1, std::memory_order_seq_cst);
   self.state.store(WorkerState::spinning, std::memory_order_relaxed);
-  const Clock::time_point deadline = Clock::now() + budget;
+  const Clock::time_point spin_start = Clock::now();
+  // now_ns() is this same clock: one read serves the metrics and the deadline.
+  if (self.obs != nullptr) self.obs->enter(WorkerObserver::State::spinning, to_ns(spin_start));
+  const Clock::time_point deadline = spin_start + budget;
   Work work;
   // The clock is read every 16 rounds (a round is one full scan plus a pause): cheap
   // enough not to matter, frequent enough to end the spin within a few microseconds.
@@ -170,19 +214,24 @@ Work SchedulerCore::spin(Worker& self) {
   // re-check in park() after registering (see the protocol).
   spinning.fetch_sub(1, std::memory_order_seq_cst);
   self.state.store(WorkerState::busy, std::memory_order_relaxed);
+  if (self.obs != nullptr) self.obs->enter(WorkerObserver::State::busy);
   return work;
 }
 
 void SchedulerCore::park(Worker& self) {
   adapt_spin_before_park(self);
+  end_low_stretch(self);  // background_nice: wake up for urgent work at full priority
   self.parker.prepare();
   self.state.store(WorkerState::parked, std::memory_order_relaxed);
   register_sleeper(self);  // steps 2-3 of the protocol
   const bool work_appeared = has_visible_work(self) || stopping_.load(std::memory_order_seq_cst);
   if (!work_appeared) {
     const Clock::time_point parked_at = Clock::now();
+    if (self.obs != nullptr) self.obs->enter(WorkerObserver::State::parked, to_ns(parked_at));
     self.parker.park();
-    adapt_spin_after_park(self, Clock::now() - parked_at);
+    const Clock::time_point woke_at = Clock::now();
+    if (self.obs != nullptr) self.obs->enter(WorkerObserver::State::busy, to_ns(woke_at));
+    adapt_spin_after_park(self, woke_at - parked_at);
   }
   unregister_sleeper(self);
   self.state.store(WorkerState::busy, std::memory_order_relaxed);
@@ -195,6 +244,11 @@ void SchedulerCore::adapt_spin_before_park(Worker& self) {
     self.spin_budget /= 2;
     if (self.spin_budget < min_spin) self.spin_budget = std::chrono::nanoseconds{0};
   }
+  // Metrics::spin_cut_ns: the spinning this park skipped because of preemption.
+  if (self.obs != nullptr && self.spin_budget < config_.spin) {
+    self.obs->spin_cut(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(config_.spin - self.spin_budget).count()));
+  }
 }
 
 void SchedulerCore::adapt_spin_after_park(Worker& self, Clock::duration slept) {
@@ -205,13 +259,55 @@ void SchedulerCore::adapt_spin_after_park(Worker& self, Clock::duration slept) {
 }
 
 void SchedulerCore::execute(Work work) {
+  // Only this scheduler's workers are counted and traced; a waiting external thread
+  // (or the destructor's) has no row in the metrics and no track in the trace.
+  ThreadContext& context = this_thread_context();
+  WorkerObserver* const obs = observer_here(context);
+  // The one atomic RMW priority boosting costs per task: a waiter may have run this
+  // task ahead of the queue (run_ahead); then only the queue's reference is left to drop.
+  // relaxed: exclusivity only (one RMW order on one word); the block's contents are
+  // ordered by the queue's publication and by release_task's acq_rel.
+  if (work.task != nullptr && work.task->claimed.exchange(1, std::memory_order_relaxed) == 1) {
+    release_task(work.task);
+    return;
+  }
+  Worker* const self = context.core == this ? context.worker : nullptr;
+  const unsigned outer_level = context.level;
+  context.level = work.task != nullptr ? work.task->level : work.level;
+  if (self != nullptr) set_worker_level(*self, context.level);
+  // Back to the outer level on every exit (tasks and slots are noexcept; this is for
+  // clarity of the two return paths below).
+  struct LevelRestore {
+    SchedulerCore* core;
+    ThreadContext& context;
+    Worker* self;
+    unsigned outer;
+    ~LevelRestore() {
+      context.level = outer;
+      if (self != nullptr) core->set_worker_level(*self, outer, false);
+    }
+  } restore{this, context, self, outer_level};
   if (work.task != nullptr) {
-    work.task->fn(work.task, TaskOp::run);
+    {
+      // Closed before release_task: the span reads nothing from the block at its end.
+      ObservedSpan span(obs, SpanKind::task, static_cast<Priority>(work.task->level),
+                        work.task->name);
+      work.task->fn(work.task, TaskOp::run);
+    }
     release_task(work.task);
     return;
   }
   LoopControl* loop = work.loop;
-  loop->job->run_slot(work.slot);
+  {
+    // Closed before the release below, so the span is recorded before run_loop returns.
+    ObservedSpan span(obs, SpanKind::loop, static_cast<Priority>(work.level), loop->job->name);
+    context.loop_chunks = ThreadContext::chunks_unreported;
+    loop->job->run_slot(work.slot);
+    // A nested loop's slot 0 on this thread reports too, but the outer job reports last.
+    if (context.loop_chunks != ThreadContext::chunks_unreported) {
+      span.set_loop_chunks(context.loop_chunks);
+    }
+  }
   // release: the slot's writes happen-before the caller's return from run_loop. The
   // LoopControl may be gone right after this.
   loop->active.fetch_sub(1, std::memory_order_release);

@@ -11,6 +11,10 @@
 namespace weft {
 namespace {
 
+// Spans per worker: 16M x 40 B is 640 MB per worker, already more than anyone means.
+constexpr unsigned long long max_trace_capacity = 1ULL << 24;
+constexpr std::size_t default_env_trace_capacity = 65536;
+
 // Unset and empty read the same, so `WEFT_NUM_THREADS= ./app` means "default".
 std::optional<std::string> env(const char* name) {
   const char* value = std::getenv(name);
@@ -121,6 +125,21 @@ Config Config::from_env() {
         static_cast<std::chrono::microseconds::rep>(parse_number("WEFT_SPIN_US", *v, max_us)));
   }
   if (auto v = env("WEFT_USE_SMT")) config.use_smt = parse_bool("WEFT_USE_SMT", *v);
+  if (auto v = env("WEFT_BACKGROUND_NICE"))
+    config.background_nice = static_cast<int>(parse_number("WEFT_BACKGROUND_NICE", *v, 19));
+  if (auto v = env("WEFT_AGING_PERIOD"))
+    config.aging_period = static_cast<unsigned>(parse_number("WEFT_AGING_PERIOD", *v, 1u << 20));
+  if (auto v = env("WEFT_METRICS_ENABLED"))
+    config.metrics = parse_bool("WEFT_METRICS_ENABLED", *v);
+  if (auto v = env("WEFT_HARDWARE_COUNTERS"))
+    config.hardware_counters = parse_bool("WEFT_HARDWARE_COUNTERS", *v);
+  if (auto v = env("WEFT_TRACE_CAPACITY")) {
+    config.trace_capacity = static_cast<std::size_t>(
+        parse_number("WEFT_TRACE_CAPACITY", *v, max_trace_capacity));
+  } else if (env("WEFT_TRACE")) {
+    // WEFT_TRACE asks for a trace at exit: it needs spans to write.
+    config.trace_capacity = default_env_trace_capacity;
+  }
   return config;
 }
 

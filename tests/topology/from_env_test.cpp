@@ -149,5 +149,79 @@ TEST(TopologyConfigFromEnv, BadLauncherValuesNameTheVariable) {
                                        "SLURM_LOCALID: '4' is not below SLURM_NTASKS_PER_NODE"));
 }
 
+// The observability variables (EnvGuard above does not know them).
+class ObserveEnvGuard {
+ public:
+  ObserveEnvGuard() {
+    for (const char* name : names) {
+      if (const char* v = std::getenv(name)) saved_[name] = v;
+      unsetenv(name);
+    }
+  }
+  ~ObserveEnvGuard() {
+    for (const char* name : names) {
+      auto it = saved_.find(name);
+      if (it == saved_.end()) unsetenv(name);
+      else setenv(name, it->second.c_str(), 1);
+    }
+  }
+  ObserveEnvGuard(const ObserveEnvGuard&) = delete;
+  ObserveEnvGuard& operator=(const ObserveEnvGuard&) = delete;
+  void set(const char* name, const char* value) { setenv(name, value, 1); }
+
+ private:
+  static constexpr const char* names[] = {"WEFT_METRICS_ENABLED", "WEFT_HARDWARE_COUNTERS",
+                                          "WEFT_TRACE_CAPACITY", "WEFT_TRACE"};
+  std::map<std::string, std::string> saved_;
+};
+
+TEST(TopologyConfigFromEnv, ObserveDefaults) {
+  EnvGuard env;
+  ObserveEnvGuard observe;
+  const Config c = Config::from_env();
+  EXPECT_TRUE(c.metrics);
+  EXPECT_FALSE(c.hardware_counters);
+  EXPECT_EQ(c.trace_capacity, 0u);
+}
+
+TEST(TopologyConfigFromEnv, ObserveVariables) {
+  EnvGuard env;
+  ObserveEnvGuard observe;
+  observe.set("WEFT_METRICS_ENABLED", "0");
+  observe.set("WEFT_HARDWARE_COUNTERS", "true");
+  observe.set("WEFT_TRACE_CAPACITY", "4096");
+  Config c = Config::from_env();
+  EXPECT_FALSE(c.metrics);
+  EXPECT_TRUE(c.hardware_counters);
+  EXPECT_EQ(c.trace_capacity, 4096u);
+  // WEFT_TRACE (a trace written at exit) needs spans: a default capacity, unless set.
+  observe.set("WEFT_TRACE", "/tmp/weft-trace.json");
+  EXPECT_EQ(Config::from_env().trace_capacity, 4096u);
+  unsetenv("WEFT_TRACE_CAPACITY");
+  EXPECT_EQ(Config::from_env().trace_capacity, 65536u);
+  observe.set("WEFT_TRACE_CAPACITY", "0");
+  EXPECT_EQ(Config::from_env().trace_capacity, 0u);
+}
+
+TEST(TopologyConfigFromEnv, BadObserveValuesNameTheVariable) {
+  EnvGuard env;
+  ObserveEnvGuard observe;
+  observe.set("WEFT_METRICS_ENABLED", "on");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_METRICS_ENABLED: 'on' is not one of 0, 1, true, false"));
+  observe.set("WEFT_METRICS_ENABLED", "1");
+  observe.set("WEFT_HARDWARE_COUNTERS", "2");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); }, "WEFT_HARDWARE_COUNTERS: '2'"));
+  observe.set("WEFT_HARDWARE_COUNTERS", "0");
+  observe.set("WEFT_TRACE_CAPACITY", "-1");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_TRACE_CAPACITY: '-1' is not a non-negative integer"));
+  observe.set("WEFT_TRACE_CAPACITY", "16777217");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_TRACE_CAPACITY: '16777217' is not a non-negative integer in range"));
+  observe.set("WEFT_TRACE_CAPACITY", "16777216");
+  EXPECT_EQ(Config::from_env().trace_capacity, std::size_t{1} << 24);
+}
+
 }  // namespace
 }  // namespace weft

@@ -174,6 +174,7 @@ unsigned loop_cap(const Sched& sched, const ForOptions& options, std::uint32_t u
 
 template <class Sched, class Job>
 void run_job(Sched& sched, Job& job, unsigned team, const ForOptions& options) {
+  job.name = options.name;
   sched.run_loop(job, team, options.priority, LoopDomain{options.numa_node, options.l3});
   job.rethrow_if_failed();
 }
@@ -209,6 +210,7 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, bool auto_grain,
       FirstChunkTimer<Exec> timer{exec};
       RangeLoopJob<FirstChunkTimer<Exec>> job(timer, units, team,
                                               chunk_policy_for(known, options.priority));
+      job.name = options.name;
       sched.run_loop(job, team, options.priority, LoopDomain{options.numa_node, options.l3});
       if (timer.ns_per_unit > 0) hint.set(timer.ns_per_unit);
       job.rethrow_if_failed();

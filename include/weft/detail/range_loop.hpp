@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "weft/detail/loop_job.hpp"
+#include "weft/detail/preempt.hpp"
 
 namespace weft::detail {
 
@@ -218,20 +219,28 @@ class RangeLoopJob final : public LoopJob {
     // A slot beyond the split (the scheduler never hands one out) has nothing to do.
     bool own = slot < splitter_.slots();
     std::uint32_t begin = 0, end = 0;
+    std::uint64_t chunks = 0;
     try {
       while (!stopped()) {
+        // The preemption point of low and normal loops: urgent work queued meanwhile
+        // runs here first (on a worker), then this slot goes on. What it has not
+        // claimed yet stays stealable meanwhile. A call and a relaxed-cost check per chunk.
+        preemption_point();
         if (own && splitter_.claim(slot, begin, end)) {
+          ++chunks;
           exec_(slot, begin, end);
           continue;
         }
         own = false;
         if (slot >= splitter_.slots() || !splitter_.steal(slot, begin, end)) break;
         own = true;  // The stolen range is now this slot's share.
+        ++chunks;
         exec_(slot, begin, end);
       }
     } catch (...) {
       record_failure(std::current_exception());
     }
+    report_loop_chunks(chunks);  // per-worker metrics (WorkerMetrics::loop_chunks)
   }
 
   // After run_loop returned: rethrows the first exception a body threw, if any.

@@ -101,7 +101,13 @@ struct WEFT_EXPORT Placement {
   std::vector<WorkerPlacement> workers;  // the threads weft creates: num_threads - 1 (>= 1)
   std::vector<unsigned> caller_cpus;     // the core left for the thread that calls into weft
   double cpu_budget = 0;                 // CPUs this process may use
-  unsigned num_threads() const { return static_cast<unsigned>(workers.size()) + 1; }
+  // Threads a parallel loop runs on, the caller included: workers + 1, except that one
+  // requested thread (num_threads = 1, or a one-core budget) means loops run on the
+  // caller alone while the single worker still runs submitted tasks.
+  unsigned loop_threads = 0;  // 0: workers.size() + 1 (a hand-made placement)
+  unsigned num_threads() const {
+    return loop_threads != 0 ? loop_threads : static_cast<unsigned>(workers.size()) + 1;
+  }
   std::string describe() const;          // one line per worker
   std::string to_json() const;
 };

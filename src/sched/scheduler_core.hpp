@@ -138,8 +138,12 @@ class SchedulerCore {
   void wait_on(WaitState& state);
   void run_loop(LoopJob& job, unsigned max_threads, Priority priority, LoopDomain domain);
 
-  unsigned num_threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
+  unsigned num_threads() const { return placement_.num_threads(); }
   int current_worker() const;
+  unsigned spinning_workers() const {
+    // relaxed: a sizing hint; a wrong guess costs a little time, never correctness.
+    return static_cast<unsigned>(std::max(0, spinning_[0].load(std::memory_order_relaxed)));
+  }
   const Placement& placement() const { return placement_; }
 
   // Priority serving (priority.cpp). A preemption point: on a worker running low or

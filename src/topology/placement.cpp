@@ -277,6 +277,7 @@ Placement plan_placement(const Topology& topology, const Config& config) {
                       std::to_string(num_workers) + " worker" + (num_workers == 1 ? "" : "s") +
                       ")");
 
+  placement.loop_threads = static_cast<unsigned>(std::max<std::size_t>(threads, 1));
   placement.caller_cpus = cpus_for(topology, slots[0], config.pinning, cores, pus);
   for (std::size_t i = 1; i <= num_workers; ++i) {
     const Slot& slot = slots[i % slots.size()];

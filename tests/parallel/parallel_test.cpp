@@ -533,6 +533,21 @@ TEST(ParallelThreads, MaxThreadsIsRespected) {
   EXPECT_LE(ids.size(), s.num_threads());
 }
 
+TEST(ParallelThreads, OneRequestedThreadRunsLoopsOnTheCallerOnly) {
+  weft::Config config;
+  config.num_threads = 1;  // as OMP_NUM_THREADS=1 or torch.set_num_threads(1)
+  config.pinning = weft::Pinning::none;
+  weft::Scheduler s(config);
+  EXPECT_EQ(s.num_threads(), 1u);
+  std::set<std::thread::id> ids;  // only the caller touches it
+  s.parallel_for(0, 64, [&](std::size_t) {
+    spin_for(std::chrono::microseconds(20));
+    ids.insert(std::this_thread::get_id());
+  }, {.grain = 1});
+  EXPECT_EQ(ids, std::set<std::thread::id>{std::this_thread::get_id()});
+  EXPECT_EQ(s.submit([] { return 7; }).get(), 7);  // tasks still run
+}
+
 TEST(ParallelThreads, LoopsFromSeveralExternalThreadsAtOnce) {
   weft::Scheduler& s = sched(4);
   constexpr int callers = 4;

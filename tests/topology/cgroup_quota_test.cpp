@@ -94,8 +94,11 @@ TEST(TopologyCgroupQuota, OneAndAHalfCpusGiveTwoThreads) {
   EXPECT_EQ(p.cpu_budget, 1.5);
   // An explicit thread count is the user's choice, quota or not.
   EXPECT_EQ(plan_placement(t, test::threads(6)).num_threads(), 6u);
-  // A quota below one CPU still leaves the caller and one worker.
-  EXPECT_EQ(plan_placement(t.with_quota(0.5), test::threads(0)).num_threads(), 2u);
+  // A quota below one CPU: loops run on the caller alone, and one worker still exists
+  // so that submitted tasks run without a waiter.
+  const Placement half = plan_placement(t.with_quota(0.5), test::threads(0));
+  EXPECT_EQ(half.num_threads(), 1u);
+  EXPECT_EQ(half.workers.size(), 1u);
 }
 
 TEST(TopologyCgroupQuota, NonPositiveQuotaIsRejected) {

@@ -25,6 +25,9 @@ TEST(TopologySingleCore, AlwaysAtLeastOneWorker) {
     EXPECT_EQ(p.caller_cpus, std::vector<unsigned>{0});
     EXPECT_EQ(p.workers[0].cpus, std::vector<unsigned>{0});  // shares the only core
     EXPECT_TRUE(p.workers[0].steal_order.empty());
+    // One thread asked for (or one core): loops run on the caller alone; the worker
+    // exists only so that submitted tasks run without a waiter.
+    EXPECT_EQ(p.num_threads(), n == 2 ? 2u : 1u) << "num_threads " << n;
   }
 }
 

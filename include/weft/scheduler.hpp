@@ -87,9 +87,9 @@ class WEFT_EXPORT Scheduler {
 
   unsigned num_threads() const;  // workers + 1 (the caller)
   int current_worker() const;    // the calling thread's worker index here, -1 if none
-  // Unreserved workers spinning for work right now (a racy hint): the loop family
-  // invites them for smaller loops than it would wake a parked worker for.
-  unsigned spinning_workers() const;
+  // Unreserved workers not parked right now (a racy hint): the loop family invites
+  // awake workers for smaller loops than it would wake a parked worker for.
+  unsigned awake_workers() const;
   const Placement& placement() const;
   // Whether Config::background_nice is in effect: false when it is 0, or when this
   // process may not raise a thread's priority back (needs CAP_SYS_NICE or RLIMIT_NICE).

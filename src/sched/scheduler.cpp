@@ -17,7 +17,7 @@ void Scheduler::run_loop(detail::LoopJob& job, unsigned max_threads, Priority pr
 
 unsigned Scheduler::num_threads() const { return core_->num_threads(); }
 int Scheduler::current_worker() const { return core_->current_worker(); }
-unsigned Scheduler::spinning_workers() const { return core_->spinning_workers(); }
+unsigned Scheduler::awake_workers() const { return core_->awake_workers(); }
 const Placement& Scheduler::placement() const { return core_->placement(); }
 
 Metrics Scheduler::metrics() const { return core_->metrics(); }

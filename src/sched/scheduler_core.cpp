@@ -104,6 +104,9 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     if (!workers_[i]->reserved) unreserved_mask_[i / 64] |= std::uint64_t{1} << (i % 64);
   }
 
+  for (std::size_t w = 0; w < sleeper_words_; ++w)
+    unreserved_workers_ += static_cast<unsigned>(__builtin_popcountll(unreserved_mask_[w]));
+
   // Threads last: everything they read is built. std::thread's start synchronizes.
   try {
     for (auto& w : workers_) {
@@ -304,6 +307,17 @@ void SchedulerCore::wake_for(const TaskOptions& options, unsigned level) {
     if (options.strict) return;
   }
   wake_one(level);
+}
+
+unsigned SchedulerCore::awake_workers() const {
+  unsigned parked = 0;
+  for (std::size_t w = 0; w < sleeper_words_; ++w) {
+    // relaxed: a sizing hint for the loop family; a stale bit costs a little time
+    // (a wake-up, or a share the caller steals back), never correctness.
+    parked += static_cast<unsigned>(
+        __builtin_popcountll(sleepers_[w].load(std::memory_order_relaxed) & unreserved_mask_[w]));
+  }
+  return unreserved_workers_ - std::min(parked, unreserved_workers_);
 }
 
 }  // namespace weft::detail

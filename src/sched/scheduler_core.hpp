@@ -140,10 +140,7 @@ class SchedulerCore {
 
   unsigned num_threads() const { return placement_.num_threads(); }
   int current_worker() const;
-  unsigned spinning_workers() const {
-    // relaxed: a sizing hint; a wrong guess costs a little time, never correctness.
-    return static_cast<unsigned>(std::max(0, spinning_[0].load(std::memory_order_relaxed)));
-  }
+  unsigned awake_workers() const;
   const Placement& placement() const { return placement_; }
 
   // Priority serving (priority.cpp). A preemption point: on a worker running low or
@@ -237,7 +234,8 @@ class SchedulerCore {
   // Bit i set: worker i is parked (or about to) and may be woken by claiming the bit.
   alignas(64) std::unique_ptr<std::atomic<std::uint64_t>[]> sleepers_;
   std::size_t sleeper_words_ = 0;
-  std::unique_ptr<std::uint64_t[]> unreserved_mask_;  // per word: workers that take any level
+  std::unique_ptr<std::uint64_t[]> unreserved_mask_;
+  unsigned unreserved_workers_ = 0;  // per word: workers that take any level
   alignas(64) std::atomic<bool> stopping_{false};
 };
 

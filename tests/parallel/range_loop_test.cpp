@@ -174,7 +174,7 @@ TEST(RangeLoop, TeamsAreSizedFromTheWork) {
   // More work than threads: all of them, never more than the cap.
   EXPECT_EQ(team_for(1000.0, 1'000'000, 8), 8u);
   EXPECT_EQ(team_for(1e9, 4'000'000'000u, 3), 3u);
-  // Spinning workers are invited for less work: 2 x 1 us goes to an awake worker...
+  // Awake workers are invited for less work: 2 x 1 us goes to an awake worker...
   EXPECT_EQ(team_for(1000.0, 2, 8, 1), 2u);
   // ...but never more of them than are awake, and a parked one still needs 2 us.
   EXPECT_EQ(team_for(1000.0, 3, 8, 1), 2u);

@@ -32,9 +32,10 @@ inline constexpr double probe_ns = 1000;
 // handing it a share costs about a microsecond, more when it sleeps. A loop with less
 // than twice this much left after the probe finishes on the caller alone.
 inline constexpr double min_ns_per_thread = 2000;
-// A worker that is spinning (awake, looking for work) joins in ~0.3 us through its
-// mailbox, with no syscall on either side, so it is worth inviting for less.
-inline constexpr double min_ns_per_spinning_thread = 500;
+// A worker that is awake (spinning, or finishing other work) takes an invitation from
+// its mailbox with no syscall on either side (~0.3 us when it spins), so it is worth
+// inviting for less. If it does not come, the caller steals its share back.
+inline constexpr double min_ns_per_awake_thread = 500;
 // Chunks taken from a share are a quarter of what is left, but no shorter than this
 // (so that a claim, one uncontended CAS, stays ~1% of the work)...
 inline constexpr double min_chunk_ns = 1000;
@@ -114,32 +115,32 @@ inline ChunkPolicy chunk_policy_for(double ns_per_unit, Priority priority) noexc
 }
 
 // Threads worth inviting for `units` units of `ns_per_unit` each, at most `cap`, when
-// `spinning` workers are awake: those are cheap to add, parked ones cost a wake-up.
+// `awake` workers are not parked: those are cheap to add, parked ones cost a wake-up.
 inline unsigned team_for(double ns_per_unit, std::uint32_t units, unsigned cap,
-                         unsigned spinning = 0) noexcept {
+                         unsigned awake = 0) noexcept {
   const double work = ns_per_unit * units;
   auto threads_for = [&](double ns_per_thread, double most) {
     const double want = work / ns_per_thread;
     return want >= most ? most : std::floor(want);
   };
-  const double awake_team = threads_for(loop_tuning::min_ns_per_spinning_thread,
-                                        std::min<double>(cap, 1.0 + spinning));
+  const double awake_team = threads_for(loop_tuning::min_ns_per_awake_thread,
+                                        std::min<double>(cap, 1.0 + awake));
   const double any_team = threads_for(loop_tuning::min_ns_per_thread, cap);
   return std::max(1u, static_cast<unsigned>(std::max(awake_team, any_team)));
 }
 
-// Spinning workers of a real Scheduler; 0 for the plain-thread drivers of the tests.
+// Awake workers of a real Scheduler; 0 for the plain-thread drivers of the tests.
 template <class Sched, class = void>
-struct has_spinning_workers : std::false_type {};
+struct has_awake_workers : std::false_type {};
 template <class Sched>
-struct has_spinning_workers<
-    Sched, std::void_t<decltype(std::declval<const Sched&>().spinning_workers())>>
+struct has_awake_workers<
+    Sched, std::void_t<decltype(std::declval<const Sched&>().awake_workers())>>
     : std::true_type {};
 
 template <class Sched>
-unsigned spinning_workers_of(const Sched& sched) noexcept {
-  if constexpr (has_spinning_workers<Sched>::value) {
-    return sched.spinning_workers();
+unsigned awake_workers_of(const Sched& sched) noexcept {
+  if constexpr (has_awake_workers<Sched>::value) {
+    return sched.awake_workers();
   } else {
     return 0;
   }
@@ -234,7 +235,7 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, bool auto_grain,
   // Known to be large from an earlier call: invite at once (no serial probe) and time
   // the caller's first chunk to keep the hint current.
   if (double known = hint.get(); known > 0) {
-    if (unsigned team = team_for(known, units, cap, spinning_workers_of(sched)); team > 1) {
+    if (unsigned team = team_for(known, units, cap, awake_workers_of(sched)); team > 1) {
       FirstChunkTimer<Exec> timer{exec};
       RangeLoopJob<FirstChunkTimer<Exec>> job(timer, units, team,
                                               chunk_policy_for(known, options.priority));
@@ -251,7 +252,7 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, bool auto_grain,
   const std::uint32_t done = probe_cost(exec, units / cap, ns_per_unit);
   hint.set(ns_per_unit);
   if (done == units) return;
-  const unsigned team = team_for(ns_per_unit, units - done, cap, spinning_workers_of(sched));
+  const unsigned team = team_for(ns_per_unit, units - done, cap, awake_workers_of(sched));
   if (team <= 1) {
     exec(0u, done, units);
     return;

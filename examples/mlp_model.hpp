@@ -64,7 +64,9 @@ inline constexpr std::size_t kTileCols = 128;
 inline constexpr std::size_t kTileK = 256;
 
 // c[r0:r1, c0:c1] = a[r0:r1, :] · b[:, c0:c1] + bias[c0:c1]; one output tile, one thread.
-inline void gemm_tile(const Matrix& a, const Matrix& b, const Matrix& bias, Matrix& c,
+// Not inlined, so that every threading library in the benchmark runs the very same
+// machine code (inlined into each library's loop body, the compiler's choices differ).
+[[gnu::noinline]] inline void gemm_tile(const Matrix& a, const Matrix& b, const Matrix& bias, Matrix& c,
                       std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
   for (std::size_t i = r0; i < r1; ++i) std::copy(bias.row(0) + c0, bias.row(0) + c1, c.row(i) + c0);
   for (std::size_t k0 = 0; k0 < a.cols; k0 += kTileK) {

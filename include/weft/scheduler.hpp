@@ -146,14 +146,7 @@ auto Scheduler::submit(F&& f, const TaskOptions& options)
     -> Future<std::decay_t<std::invoke_result_t<std::decay_t<F>&>>> {
   using Fn = std::decay_t<F>;
   using R = std::decay_t<std::invoke_result_t<Fn&>>;
-  detail::Task* task = ::new (static_cast<void*>(detail::allocate_task())) detail::Task;
-  try {
-    task->emplace<Fn>(std::forward<F>(f));
-  } catch (...) {
-    task->~Task();
-    detail::free_task(task);
-    throw;
-  }
+  detail::Task* task = detail::make_task<Fn>(std::forward<F>(f));
   task->fn = &detail::future_task_fn<Fn, R>;
   // relaxed: the block is not shared yet; enqueue's release publishes it.
   task->refs.store(2, std::memory_order_relaxed);

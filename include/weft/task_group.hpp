@@ -79,14 +79,7 @@ class TaskGroup {
   template <class F>
   void run(F&& f, const TaskOptions& options = {}) {
     using Fn = std::decay_t<F>;
-    detail::Task* task = ::new (static_cast<void*>(detail::allocate_task())) detail::Task;
-    try {
-      task->emplace<Fn>(std::forward<F>(f));
-    } catch (...) {
-      task->~Task();
-      detail::free_task(task);
-      throw;
-    }
+    detail::Task* task = detail::make_task<Fn>(std::forward<F>(f));
     task->fn = &detail::group_task_fn<Fn>;
     task->owner = &state_;
     state_.pending.add(1);

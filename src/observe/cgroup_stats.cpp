@@ -3,12 +3,12 @@
 // cgroup that sets the quota.
 #include "observe/cgroup_stats.hpp"
 
-#include <charconv>
 #include <filesystem>
 #include <sstream>
 #include <string_view>
 #include <vector>
 
+#include "observe/text_field.hpp"
 #include "observe/thread_stats.hpp"
 #include "topology/cpu_budget.hpp"
 
@@ -16,24 +16,6 @@ namespace weft::detail {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::optional<std::uint64_t> stat_field(std::string_view text, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::size_t eol = std::min(text.find('\n', pos), text.size());
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ' ')
-      continue;
-    line.remove_prefix(key.size() + 1);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), value);
-    if (ec != std::errc{} || end != line.data() + line.size()) return std::nullopt;
-    return value;
-  }
-  return std::nullopt;
-}
 
 struct CgroupLine {
   std::string controllers;  // "cpu,cpuacct"; empty on the v2 line
@@ -102,10 +84,10 @@ std::optional<std::string> walk_up(const fs::path& mount, const std::string& cgr
 std::optional<CpuStat> read_cpu_stat(const std::string& cgroup_dir) {
   const auto text = read_small_file((fs::path(cgroup_dir) / "cpu.stat").string());
   if (!text) return std::nullopt;
-  const auto periods = stat_field(*text, "nr_throttled");
+  const auto periods = text_field(*text, "nr_throttled", ' ');
   if (!periods) return std::nullopt;
-  if (const auto usec = stat_field(*text, "throttled_usec")) return CpuStat{*periods, *usec * 1000};
-  if (const auto ns = stat_field(*text, "throttled_time")) return CpuStat{*periods, *ns};
+  if (const auto usec = text_field(*text, "throttled_usec", ' ')) return CpuStat{*periods, *usec * 1000};
+  if (const auto ns = text_field(*text, "throttled_time", ' ')) return CpuStat{*periods, *ns};
   return std::nullopt;
 }
 

@@ -5,39 +5,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
+
+#include "observe/text_field.hpp"
 
 namespace weft::detail {
-
-namespace {
-
-// The unsigned number after "key:" at the start of a line, skipping blanks.
-std::optional<std::uint64_t> field(std::string_view text, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::size_t eol = std::min(text.find('\n', pos), text.size());
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ':')
-      continue;
-    line.remove_prefix(key.size() + 1);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), value);
-    if (ec != std::errc{} || end != line.data() + line.size()) return std::nullopt;
-    return value;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 pid_t current_tid() noexcept { return static_cast<pid_t>(::syscall(SYS_gettid)); }
 
 std::optional<ContextSwitches> parse_context_switches(std::string_view status) {
-  const auto voluntary = field(status, "voluntary_ctxt_switches");
-  const auto involuntary = field(status, "nonvoluntary_ctxt_switches");
+  const auto voluntary = text_field(status, "voluntary_ctxt_switches", ':');
+  const auto involuntary = text_field(status, "nonvoluntary_ctxt_switches", ':');
   if (!voluntary || !involuntary) return std::nullopt;
   return ContextSwitches{*voluntary, *involuntary};
 }

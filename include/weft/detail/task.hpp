@@ -87,6 +87,21 @@ WEFT_EXPORT Task* allocate_task();
 // Returns a block (whose contents are already destroyed) to the calling thread's list.
 WEFT_EXPORT void free_task(Task* task) noexcept;
 
+// A fresh block holding a copy of `f` (moved in). If that throws, the block goes back to
+// the free list and the exception propagates: nothing was queued.
+template <class Fn, class F>
+Task* make_task(F&& f) {
+  Task* task = ::new (static_cast<void*>(allocate_task())) Task;
+  try {
+    task->emplace<Fn>(std::forward<F>(f));
+  } catch (...) {
+    task->~Task();
+    free_task(task);
+    throw;
+  }
+  return task;
+}
+
 // Drops one reference; the last one destroys a stored result and frees the block.
 inline void release_task(Task* task) noexcept {
   // acq_rel: the last releaser must see every write made through other references

@@ -102,17 +102,17 @@ fs::path clean(const fs::path& p) {
   return out;
 }
 
-std::optional<double> walk_up(const fs::path& mount, const std::string& cgroup_path) {
+std::vector<std::string> walk_up(const fs::path& mount, const std::string& cgroup_path) {
   const fs::path stop = clean(mount);
   fs::path dir = clean(stop / fs::path(cgroup_path).relative_path());
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) dir = stop;
-  std::optional<double> quota;
+  std::vector<std::string> chain;
   for (fs::path d = dir;; d = d.parent_path()) {
-    quota = tighter(quota, read_cgroup_dir_quota(d.string()));
+    chain.push_back(d.string());
     if (d == stop || d == d.parent_path() || d.native().size() <= stop.native().size()) break;
   }
-  return quota;
+  return chain;
 }
 
 struct CgroupLine {
@@ -180,8 +180,8 @@ std::optional<double> read_cgroup_dir_quota(const std::string& dir) {
   return std::nullopt;
 }
 
-std::optional<double> read_cgroup_quota(const std::string& root,
-                                        const std::string& proc_self_cgroup) {
+std::vector<std::string> cpu_cgroup_chain(const std::string& root,
+                                          const std::string& proc_self_cgroup) {
   const fs::path mount(root);
   const auto lines = parse_proc_self_cgroup(proc_self_cgroup);
   std::error_code ec;
@@ -189,7 +189,7 @@ std::optional<double> read_cgroup_quota(const std::string& root,
   if (fs::exists(mount / "cgroup.controllers", ec)) {
     for (const auto& l : lines)
       if (l.controllers.empty()) return walk_up(mount, l.path);
-    return read_cgroup_dir_quota(root);
+    return {root};
   }
   // v1 (alone or hybrid): the cpu controller has its own mount, named after the
   // controllers it carries ("cpu,cpuacct") or symlinked as "cpu".
@@ -203,7 +203,15 @@ std::optional<double> read_cgroup_quota(const std::string& root,
   if (fs::exists(mount / "unified" / "cgroup.controllers", ec))
     for (const auto& l : lines)
       if (l.controllers.empty()) return walk_up(mount / "unified", l.path);
-  return std::nullopt;
+  return {};
+}
+
+std::optional<double> read_cgroup_quota(const std::string& root,
+                                        const std::string& proc_self_cgroup) {
+  std::optional<double> quota;
+  for (const std::string& dir : cpu_cgroup_chain(root, proc_self_cgroup))
+    quota = tighter(quota, read_cgroup_dir_quota(dir));
+  return quota;
 }
 
 std::optional<double> read_cgroup_quota(const ProbeOptions& options) {

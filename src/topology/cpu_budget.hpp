@@ -21,6 +21,14 @@ WEFT_EXPORT std::vector<unsigned> read_affinity_mask();
 // the file when one is present but malformed.
 WEFT_EXPORT std::optional<double> read_cgroup_dir_quota(const std::string& dir);
 
+// The cpu controller's cgroup directories of a process whose /proc/self/cgroup reads
+// `proc_self_cgroup`, with the cgroup filesystem mounted at `root`: its own cgroup
+// first, then every parent up to the mount point. Handles v2 (root/cgroup.controllers),
+// v1 (root/cpu,cpuacct/...) and the hybrid layout; empty when no cpu hierarchy is found.
+// A recorded path missing below the mount (a cgroup namespace) gives the mount point.
+WEFT_EXPORT std::vector<std::string> cpu_cgroup_chain(const std::string& root,
+                                                      const std::string& proc_self_cgroup);
+
 // The tightest quota that applies to a process whose /proc/self/cgroup reads
 // `proc_self_cgroup`, with the cgroup filesystem mounted at `root`: its own cgroup and
 // every parent up to `root` (a parent's limit caps all its children). Handles v2

@@ -22,7 +22,9 @@
 // it waits inside weft (Future::wait, TaskGroup::wait, this adapter's destructor help
 // with queued work), as it may run any weft task; give -1 its own scratch slot.
 //
-// Closures run as weft tasks at the adapter's priority. ScheduleWithHint(fn, start, end)
+// Closures run as weft tasks at the adapter's priority; left unset (the default), each
+// closure inherits the priority of the thread that schedules it, so a contraction
+// evaluated inside a critical request runs at critical (weft::current_priority()). ScheduleWithHint(fn, start, end)
 // queues the closure at one worker of [start, end) (TaskOptions::worker, not strict: an
 // idle worker elsewhere may still steal it). A closure that throws terminates the
 // program, as it would on an Eigen::ThreadPool thread.
@@ -39,6 +41,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include <unsupported/Eigen/CXX11/ThreadPool>
@@ -52,7 +55,7 @@ namespace weft {
 
 class EigenThreadPool final : public Eigen::ThreadPoolInterface {
  public:
-  explicit EigenThreadPool(Scheduler& scheduler, Priority priority = Priority::normal)
+  explicit EigenThreadPool(Scheduler& scheduler, std::optional<Priority> priority = std::nullopt)
       : scheduler_(scheduler), group_(scheduler), priority_(priority) {}
 
   // group_'s destructor waits for (and helps run) every closure scheduled so far.
@@ -96,7 +99,7 @@ class EigenThreadPool final : public Eigen::ThreadPoolInterface {
 
   int CurrentThreadId() const override { return scheduler_.current_worker(); }
 
-  Priority priority() const noexcept { return priority_; }
+  std::optional<Priority> priority() const noexcept { return priority_; }
   Scheduler& scheduler() const noexcept { return scheduler_; }
 
  private:
@@ -109,7 +112,7 @@ class EigenThreadPool final : public Eigen::ThreadPoolInterface {
 
   Scheduler& scheduler_;
   TaskGroup group_;
-  const Priority priority_;
+  const std::optional<Priority> priority_;
   std::atomic<unsigned> next_hint_{0};
 };
 

@@ -2,13 +2,31 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 
 #include "weft/config.hpp"
+#include "weft/export.hpp"
 
 namespace weft {
 
+// The priority of the task or loop the calling thread runs right now, boost included (a
+// critical thread waiting on a TaskGroup runs the group's low tasks at critical);
+// Priority::normal on a thread that runs no weft work. An unset TaskOptions::priority
+// or ForOptions::priority takes this value.
+WEFT_EXPORT Priority current_priority() noexcept;
+
+namespace detail {
+inline Priority resolve_priority(const std::optional<Priority>& priority) noexcept {
+  return priority ? *priority : current_priority();
+}
+}  // namespace detail
+
+// Priority left unset means "inherit": the priority of the task or loop the submitting
+// thread is running (boosted level included), so the subtasks and kernels of a critical
+// request are critical without passing the priority down; Priority::normal on a thread
+// that runs no weft work. See weft::current_priority().
 struct TaskOptions {
-  Priority priority = Priority::normal;
+  std::optional<Priority> priority = std::nullopt;
   // Affinity hint: queue the task at this worker (index into Placement::workers) or on
   // this NUMA node's workers; -1 = no hint. Idle workers elsewhere may still steal it
   // unless `strict` is set.
@@ -22,7 +40,7 @@ struct TaskOptions {
 struct ForOptions {
   // Iterations per chunk handed out at a time. 0: automatic.
   std::size_t grain = 0;
-  Priority priority = Priority::normal;
+  std::optional<Priority> priority = std::nullopt;  // unset: inherit (see TaskOptions)
   // At most this many threads run the loop, the caller included. 0: no cap.
   unsigned max_threads = 0;
   // Run only on the workers of this NUMA node / L3 domain (logical index); -1: anywhere.

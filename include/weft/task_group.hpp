@@ -16,7 +16,9 @@
 // is then discarded (a destructor cannot throw). Call wait() to see it.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <type_traits>
 #include <utility>
@@ -32,11 +34,36 @@ namespace weft {
 namespace detail {
 
 struct GroupState {
+  GroupState() noexcept { clear_marks(); }
+
   WaitState pending;
   std::atomic<bool> cancelled{false};
   std::atomic<bool> failed{false};
   std::exception_ptr error;  // written once by the task that set `failed`
+
+  // Priority boosting (src/sched/priority.cpp). `home`: the worker that created the
+  // group (-1: none); the tasks it queues land on its own deques. `foreign`: some task
+  // was queued anywhere else. `boost`: 0, or 1 + the level a waiter raised the group to
+  // (tasks queued meanwhile get at least that level). `home_mark[level]`: the lowest
+  // position of home's deque at that level holding one of the group's tasks (-1: none).
+  int home = -1;
+  std::atomic<bool> foreign{false};
+  std::atomic<unsigned> boost{0};
+  std::array<std::atomic<std::int64_t>, num_priorities> home_mark;
+
+  // After a wait, before reuse. relaxed: only the waiting thread touches an idle group.
+  void clear_marks() noexcept {
+    for (auto& mark : home_mark) mark.store(-1, std::memory_order_relaxed);
+    foreign.store(false, std::memory_order_relaxed);
+  }
 };
+
+// The calling thread's worker index in `core`, -1 if it is not one of its workers.
+WEFT_EXPORT int calling_worker(SchedulerCore* core) noexcept;
+// wait_on for a group, boosted: a waiter running work of a higher priority than the
+// group's queued tasks runs them first and lets idle workers find them first, and tasks
+// queued into the group meanwhile take the waiter's priority. Defined in priority.cpp.
+WEFT_EXPORT void wait_on_group(SchedulerCore* core, GroupState& group);
 
 template <class Fn>
 void group_task_fn(Task* task, TaskOp op) noexcept {
@@ -67,11 +94,13 @@ void group_task_fn(Task* task, TaskOp op) noexcept {
 
 class TaskGroup {
  public:
-  explicit TaskGroup(Scheduler& scheduler) noexcept : core_(scheduler.core_) {}
+  explicit TaskGroup(Scheduler& scheduler) noexcept : core_(scheduler.core_) {
+    state_.home = detail::calling_worker(core_);
+  }
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
   ~TaskGroup() {
-    if (!state_.pending.done()) detail::wait_on(core_, state_.pending);
+    if (!state_.pending.done()) detail::wait_on_group(core_, state_);
   }
 
   // Queues f() as part of this group. Raises like Scheduler::submit (bad hint,
@@ -97,9 +126,10 @@ class TaskGroup {
   // Waits for every task of the group (running queued tasks meanwhile), then rethrows
   // the first exception one of them threw.
   void wait() {
-    if (!state_.pending.done()) detail::wait_on(core_, state_.pending);
+    if (!state_.pending.done()) detail::wait_on_group(core_, state_);
     // relaxed: every task of the group has finished; only this thread touches the flags.
     state_.cancelled.store(false, std::memory_order_relaxed);
+    state_.clear_marks();
     // acquire: pairs with the failing task's exchange (also ordered by finish_one).
     if (state_.failed.load(std::memory_order_acquire)) {
       std::exception_ptr error = std::move(state_.error);

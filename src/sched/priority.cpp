@@ -8,9 +8,26 @@
 // a change runs the urgent work it can find inline, on its own stack, before going back
 // to its chunk: nothing of the low work is lost or run twice, it just pauses.
 //
-// Boosting: a thread that waits on a Future whose task is still queued runs that task
-// itself, at once, instead of whatever the queues would hand it first (run_ahead). The
-// task's `claimed` byte decides between the waiter and the thread that dequeues it.
+// Inheritance: a task or loop whose options leave the priority unset takes the level of
+// the work the submitting thread runs (ThreadContext::level), so everything a critical
+// request spawns is critical, and so is everything a boosted task spawns.
+//
+// Boosting a Future: a thread that waits on a Future whose task is still queued runs
+// that task itself, at once, instead of whatever the queues would hand it first
+// (run_ahead). The task's `claimed` byte decides between the waiter and the dequeuer.
+//
+// Boosting a TaskGroup: a worker running work at level W that waits on a group:
+//  - raises the group to W: tasks queued into it from then on get at least W;
+//  - runs first what it queued for the group on its own deques (GroupState::home_mark
+//    tells where that begins: the group's tasks and what they spawned lie above it,
+//    unrelated older tasks below), at level W;
+//  - publishes the marks (Worker::boost_level/boost_mark), so that workers scanning
+//    level W take those tasks (take_boosted) before any work below W, and wakes some;
+//  - then runs work at W or above, and lower work only if refusing it could leave a
+//    task of the group unrun (may_refuse_lower_work): a critical waiter whose group's
+//    last tasks run elsewhere does not start a long unrelated low task meanwhile.
+// Tasks of the group that other threads queued before the wait began keep their level
+// (they are not on the waiter's deques); the waiter then helps with any work as before.
 //
 // Aging (the starvation guard): a minimum share. After Config::aging_period picks above
 // low in a row, a worker scans lowest level first once; a preemption point runs at most
@@ -35,6 +52,7 @@
 #include "weft/detail/preempt.hpp"
 #include "weft/future.hpp"
 #include "weft/scheduler.hpp"
+#include "weft/task_group.hpp"
 
 namespace weft::detail {
 
@@ -155,10 +173,156 @@ bool SchedulerCore::run_ahead(Task* task) {
   return true;  // the queue's reference stays: the dequeuer drops it (execute)
 }
 
+// Called by enqueue for a group's task; returns the level to queue it at. `pusher`: the
+// calling worker when the task goes onto its own deque (no hint), else null.
+unsigned SchedulerCore::note_group_task(GroupState& group, unsigned level, Worker* pusher) {
+  const bool at_home = pusher != nullptr && static_cast<int>(pusher->index) == group.home;
+  // seq_cst (foreign, boost), paired with wait_group's store of boost then load of
+  // foreign: either the waiter sees `foreign` (and refuses no lower work), or this load
+  // sees the boost (and the task is queued at the waiter's level, where it looks).
+  if (!at_home && !group.foreign.load(std::memory_order_seq_cst)) {
+    group.foreign.store(true, std::memory_order_seq_cst);
+  }
+  const unsigned boost = group.boost.load(std::memory_order_seq_cst);
+  if (boost > level + 1) level = boost - 1;
+  if (at_home) {
+    // relaxed: written by home only; a boosted waiter publishes it (Worker::boost_mark).
+    std::atomic<std::int64_t>& mark = group.home_mark[level];
+    const std::int64_t position = pusher->deques[level].bottom_index();
+    const std::int64_t old = mark.load(std::memory_order_relaxed);
+    if (old < 0 || position < old) mark.store(position, std::memory_order_relaxed);
+  }
+  return level;
+}
+
+void SchedulerCore::wait_group(GroupState& group) {
+  ThreadContext& context = this_thread_context();
+  Worker* const self = context.core == this ? context.worker : nullptr;
+  const unsigned level = context.level;
+  if (self == nullptr || level >= num_levels || level == 0) {
+    wait_on(group.pending);  // nothing to boost (or no deques of ours to search)
+    return;
+  }
+  const unsigned outer_boost = group.boost.load(std::memory_order_relaxed);
+  group.boost.store(std::max(outer_boost, level + 1), std::memory_order_seq_cst);
+  // Publish where the group's tasks are on our deques (saving an outer boosted wait's).
+  const bool publish = static_cast<int>(self->index) == group.home;
+  const unsigned outer_level = self->boost_level.load(std::memory_order_relaxed);
+  std::array<std::int64_t, num_levels> outer_marks{};
+  std::int64_t queued = 0;
+  if (publish) {
+    for (unsigned l = 0; l < num_levels; ++l) {
+      outer_marks[l] = self->boost_mark[l].load(std::memory_order_relaxed);
+      const std::int64_t mark = l < level ? group.home_mark[l].load(std::memory_order_relaxed) : -1;
+      self->boost_mark[l].store(mark, std::memory_order_relaxed);
+      if (mark >= 0) queued += std::max<std::int64_t>(0, self->deques[l].bottom_index() - mark);
+    }
+    // release: a thief that reads the level sees the marks.
+    self->boost_level.store(level, std::memory_order_release);
+    if (outer_level >= num_levels) boosting_.fetch_add(1, std::memory_order_relaxed);
+    if (queued > 0) {
+      note_urgent(level);  // workers in a low loop look at their next chunk boundary
+      const auto helpers = std::min<std::int64_t>(queued, static_cast<std::int64_t>(workers_.size()) - 1);
+      for (std::int64_t i = 0; i < helpers; ++i) wake_one(level);
+    }
+  }
+  const WaitBoost boost{&group, level};
+  struct Unpublish {
+    SchedulerCore* core;
+    Worker* self;
+    GroupState& group;
+    bool publish;
+    unsigned outer_level, outer_boost;
+    const std::array<std::int64_t, num_levels>& outer_marks;
+    ~Unpublish() {
+      if (publish) {
+        self->boost_level.store(outer_level, std::memory_order_release);
+        for (unsigned l = 0; l < num_levels; ++l) {
+          self->boost_mark[l].store(outer_marks[l], std::memory_order_relaxed);
+        }
+        if (outer_level >= num_levels) core->boosting_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      group.boost.store(outer_boost, std::memory_order_relaxed);
+    }
+  } unpublish{this, self, group, publish, outer_level, outer_boost, outer_marks};
+  wait_on(group.pending, &boost);
+}
+
+Work SchedulerCore::find_work_boosted(Worker& self, const WaitBoost& boost) {
+  const GroupState& group = *boost.group;
+  if (static_cast<int>(self.index) == group.home) {
+    // 1. What we queued for the group, and what that spawned: newest first, above the mark.
+    for (int l = static_cast<int>(boost.level) - 1; l >= 0; --l) {
+      const std::int64_t mark = group.home_mark[l].load(std::memory_order_relaxed);
+      if (mark >= 0 && self.deques[l].bottom_index() > mark) {
+        // pop() takes position bottom - 1 >= mark: one of ours (or nothing, if stolen).
+        if (Task* task = self.deques[l].pop()) return Work{task, nullptr, 0, boost.level};
+      }
+    }
+  }
+  // 2. Work at the boosted level or above (other boosted groups' tasks included).
+  if (Work work = find_work(self, boost.level)) return work;
+  // 3. Lower work, unless refusing it is safe.
+  if (may_refuse_lower_work(self, boost)) return {};
+  return find_work(self);
+}
+
+// True when every task of the group not yet started is at the boosted level or above
+// (where step 2 looks), so lower work may wait: nothing the group needs is below.
+bool SchedulerCore::may_refuse_lower_work(const Worker& self, const WaitBoost& boost) const {
+  const GroupState& group = *boost.group;
+  // seq_cst: see note_group_task. All of the group's tasks went onto our deques...
+  if (static_cast<int>(self.index) != group.home || group.foreign.load(std::memory_order_seq_cst)) {
+    return false;
+  }
+  const auto& node = *numa_queues_[self.numa_node];
+  for (unsigned l = 0; l < boost.level; ++l) {
+    // ...and none is left there below the boosted level...
+    const std::int64_t mark = group.home_mark[l].load(std::memory_order_relaxed);
+    if (mark >= 0 && self.deques[l].bottom_index() > mark) return false;
+    // ...and no strict task waits that only this worker (or its node) may run.
+    if (self.strict_inbox[l].maybe_nonempty() || node[1][l].maybe_nonempty()) return false;
+  }
+  return true;
+}
+
+// A task of a boosted wait on another worker, taken from the top of that worker's deque
+// below `level` and run at `level`. Older tasks above it in the deque (below the mark)
+// move to the global queue on the way: anyone may run them, at their own level.
+Work SchedulerCore::take_boosted(Worker& self, unsigned level) {
+  for (unsigned victim : self.steal_order) {
+    Worker& other = *workers_[victim];
+    // acquire: pairs with wait_group's release; the marks are visible.
+    if (other.boost_level.load(std::memory_order_acquire) != level) continue;
+    for (int l = static_cast<int>(level) - 1; l >= 0; --l) {
+      const std::int64_t mark = other.boost_mark[l].load(std::memory_order_relaxed);
+      if (mark < 0) continue;
+      for (;;) {
+        StealResult r = other.deques[l].steal();
+        if (r.status == StealStatus::empty) break;
+        if (r.status == StealStatus::lost_race) continue;
+        if (r.index >= mark) {
+          if (self.obs != nullptr) {
+            self.obs->steal_attempted();
+            self.obs->steal_succeeded(observer_.distance(self.index, victim));
+          }
+          return Work{r.task, nullptr, 0, level};
+        }
+        global_[l].push(r.task);
+      }
+    }
+  }
+  return {};
+}
+
 void preemption_point() noexcept {
   ThreadContext& context = this_thread_context();
   if (context.core != nullptr && context.worker != nullptr) context.core->yield_to_urgent(context);
 }
+
+WEFT_EXPORT void wait_on_group(SchedulerCore* core, GroupState& group) { core->wait_group(group); }
+
+WEFT_EXPORT int calling_worker(SchedulerCore* core) noexcept { return core->current_worker(); }
 
 WEFT_EXPORT void wait_on_task(SchedulerCore* core, Task* task) {
   if (core->run_ahead(task) && task->completion.done()) return;
@@ -169,4 +333,9 @@ WEFT_EXPORT void wait_on_task(SchedulerCore* core, Task* task) {
 
 namespace weft {
 bool Scheduler::background_nice_active() const { return core_->background_nice_active(); }
+
+Priority current_priority() noexcept {
+  const unsigned level = detail::this_thread_context().level;
+  return level < detail::num_levels ? static_cast<Priority>(level) : Priority::normal;
+}
 }  // namespace weft

@@ -15,6 +15,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <string>
 
 #include "sched/cpu_relax.hpp"
 #include "sched/scheduler_core.hpp"
@@ -34,11 +35,22 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
                              LoopDomain domain) {
   const unsigned threads = max_threads == 0 ? num_threads() : std::min(max_threads, num_threads());
   const unsigned level = level_of(priority);
+  if (level >= num_levels) {
+    throw ConfigError("ForOptions::priority: " + std::to_string(level) + " is not a Priority");
+  }
   ThreadContext& context = this_thread_context();
   Worker* self = context.core == this ? context.worker : nullptr;
+  // The caller runs slot 0 at the loop's level: what the body spawns inherits it, and
+  // its preemption points compare against it.
+  struct LevelScope {
+    ThreadContext& context;
+    unsigned outer;
+    ~LevelScope() { context.level = outer; }
+  } scope{context, context.level};
+  context.level = level;
   // relaxed: during destruction only the scheduler's own tasks call in; a stale false
   // just posts invitations that the exiting workers may leave, which we revoke.
-  if (threads <= 1 || level >= num_levels || stopping_.load(std::memory_order_relaxed)) {
+  if (threads <= 1 || stopping_.load(std::memory_order_relaxed)) {
     job.run_slot(0);
     return;
   }

@@ -172,13 +172,11 @@ int SchedulerCore::current_worker() const {
 }
 
 void SchedulerCore::enqueue(Task* task, const TaskOptions& options) {
-  const unsigned level = level_of(options.priority);
-  if (level >= num_levels) {
-    throw ConfigError("TaskOptions::priority: " +
-                      std::to_string(static_cast<unsigned>(options.priority)) +
-                      " is not a Priority");
-  }
   ThreadContext& context = tls_context;
+  unsigned level = options.priority ? level_of(*options.priority) : inherited_level(context);
+  if (level >= num_levels) {
+    throw ConfigError("TaskOptions::priority: " + std::to_string(level) + " is not a Priority");
+  }
   const bool inside = context.core == this;
   // relaxed: destruction racing with an unrelated thread's submit is the caller's bug;
   // this check catches submits that happen after destruction visibly began (e.g. from a
@@ -186,12 +184,18 @@ void SchedulerCore::enqueue(Task* task, const TaskOptions& options) {
   if (stopping_.load(std::memory_order_relaxed) && !inside) {
     throw SchedulerError("weft::Scheduler::submit: the scheduler is being destroyed");
   }
+  const bool hinted = options.worker != -1 || options.numa_node != -1;
+  if (task->owner != nullptr) {
+    // A TaskGroup's task: a boosted group raises it (priority.cpp).
+    level = note_group_task(*static_cast<GroupState*>(task->owner), level,
+                            inside && !hinted ? context.worker : nullptr);
+  }
   task->level = static_cast<std::uint8_t>(level);
   task->name = options.name;
   // A strict task never runs on a waiter that boosts it (run_ahead). relaxed: the
   // queue's publication below orders it.
   if (options.strict) task->claimed.store(2, std::memory_order_relaxed);
-  if (options.worker != -1 || options.numa_node != -1) {
+  if (hinted) {
     enqueue_hinted(task, options, level);
     return;
   }

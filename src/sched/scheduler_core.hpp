@@ -56,8 +56,17 @@ struct Work {
   Task* task = nullptr;
   LoopControl* loop = nullptr;
   unsigned slot = 0;
-  unsigned level = 0;  // loops only; a task carries its own (Task::level)
+  // A loop's priority; for a task, the level it is boosted to (it runs at the higher of
+  // this and its own Task::level).
+  unsigned level = 0;
   explicit operator bool() const { return task != nullptr || loop != nullptr; }
+};
+
+struct GroupState;
+// A TaskGroup wait that boosts the group's tasks to the waiter's level (priority.cpp).
+struct WaitBoost {
+  GroupState* group;
+  unsigned level;
 };
 
 enum class WorkerState : int { busy, spinning, parked };
@@ -94,6 +103,13 @@ struct alignas(64) Worker {
   std::uint64_t seen_urgent_epoch = 0;  // urgent_epoch_ at this worker's last look
   unsigned urgent_streak = 0;           // picks above low in a row (aging rule)
   bool niced = false;                   // running at Config::background_nice now
+
+  // A boosted TaskGroup wait on this worker (priority.cpp): its level (num_levels:
+  // none), and per lower level the deque position where the group's tasks begin (-1:
+  // none there). Other workers take tasks at or above the mark at the boosted level.
+  // Written by the owner (marks before the level, release); read by other workers.
+  std::atomic<unsigned> boost_level{num_levels};
+  std::array<std::atomic<std::int64_t>, num_levels> boost_mark{};
 
   // Owner-only spin bookkeeping (see SchedulerCore::adapt_spin).
   std::chrono::nanoseconds spin_budget{0};
@@ -135,7 +151,10 @@ class SchedulerCore {
   SchedulerCore& operator=(const SchedulerCore&) = delete;
 
   void enqueue(Task* task, const TaskOptions& options);
-  void wait_on(WaitState& state);
+  // Runs tasks until `state` is done (wait.cpp); with `boost`, in the order a boosted
+  // TaskGroup wait needs (find_work_boosted).
+  void wait_on(WaitState& state, const WaitBoost* boost = nullptr);
+  void wait_group(GroupState& group);
   void run_loop(LoopJob& job, unsigned max_threads, Priority priority, LoopDomain domain);
 
   unsigned num_threads() const { return placement_.num_threads(); }
@@ -167,6 +186,7 @@ class SchedulerCore {
   Work take_local(Worker& self, unsigned level);
   Work take_injected(Worker& self, unsigned level);
   Work take_stolen(Worker& self, unsigned level);
+  Work take_boosted(Worker& self, unsigned level);
   Work spin(Worker& self);
   void park(Worker& self);
   void execute(Work work);
@@ -178,7 +198,8 @@ class SchedulerCore {
   ExternalSlot* acquire_slot();
 
   // --- visibility checks for the parking protocol ---
-  bool has_visible_work(const Worker& self) const;
+  // Work at `min_level` or above that `self` may take (lower levels: none).
+  bool has_visible_work(const Worker& self, unsigned min_level = 0) const;
   bool has_visible_work_external() const;
   unsigned lowest_level(const Worker& w) const { return w.reserved ? level_of(Priority::high) : 0; }
 
@@ -224,6 +245,16 @@ class SchedulerCore {
   void set_worker_level(Worker& self, unsigned level, bool entering = true);
   bool aging_due(Worker& self, unsigned min_level);
   void end_low_stretch(Worker& self);
+  // Boosting a TaskGroup's tasks (priority.cpp).
+  unsigned note_group_task(GroupState& group, unsigned level, Worker* pusher);
+  Work find_work_boosted(Worker& self, const WaitBoost& boost);
+  bool may_refuse_lower_work(const Worker& self, const WaitBoost& boost) const;
+  unsigned inherited_level(const ThreadContext& context) const {
+    return context.level < num_levels ? context.level : level_of(Priority::normal);
+  }
+  // Workers publishing a boosted wait right now: find_work looks for boosted tasks only
+  // while this is non-zero (one relaxed load per scan otherwise).
+  alignas(64) std::atomic<unsigned> boosting_{0};
   bool nice_active_ = false;
   int base_nice_ = 0;
   std::atomic<bool> nice_failed_{false};

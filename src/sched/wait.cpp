@@ -43,7 +43,7 @@ ExternalSlot* SchedulerCore::acquire_slot() {
   return nullptr;  // all borrowed: this thread's spawns go through the global queues
 }
 
-void SchedulerCore::wait_on(WaitState& state) {
+void SchedulerCore::wait_on(WaitState& state, const WaitBoost* boost) {
   ThreadContext& context = this_thread_context();
   Worker* self = context.core == this ? context.worker : nullptr;
   ContextGuard guard{context, context};
@@ -54,8 +54,19 @@ void SchedulerCore::wait_on(WaitState& state) {
   }
   const std::chrono::nanoseconds spin_budget = config_.spin;
 
+  if (self == nullptr) boost = nullptr;  // boosting needs a worker's deques
+  // The lowest level of work this waiter takes now (a boosted wait may refuse lower).
+  auto min_level = [&] {
+    return boost != nullptr && may_refuse_lower_work(*self, *boost) ? boost->level : 0u;
+  };
+  auto visible = [&] {
+    return self != nullptr ? has_visible_work(*self, min_level()) : has_visible_work_external();
+  };
+
   while (!state.done()) {
-    Work work = self != nullptr ? find_work(*self) : find_work_external(context.slot);
+    Work work = self == nullptr   ? find_work_external(context.slot)
+                : boost != nullptr ? find_work_boosted(*self, *boost)
+                                   : find_work(*self);
     if (work) {
       execute(work);
       continue;
@@ -65,7 +76,7 @@ void SchedulerCore::wait_on(WaitState& state) {
     bool progress = false;
     for (unsigned round = 1; spin_budget.count() > 0; ++round) {
       if (state.done()) break;
-      if (self != nullptr ? has_visible_work(*self) : has_visible_work_external()) {
+      if (visible()) {
         progress = true;
         break;
       }
@@ -80,8 +91,7 @@ void SchedulerCore::wait_on(WaitState& state) {
     if (!state.register_waiter(parker)) break;  // completed meanwhile
     if (self != nullptr) register_sleeper(*self);
     else seq_cst_fence();
-    const bool again =
-        state.done() || (self != nullptr ? has_visible_work(*self) : has_visible_work_external());
+    const bool again = state.done() || visible();
     if (!again) parker.park();
     if (self != nullptr) unregister_sleeper(*self);
     state.unregister_waiter(parker);

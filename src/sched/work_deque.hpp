@@ -30,6 +30,7 @@ enum class StealStatus {
 struct StealResult {
   Task* task = nullptr;
   StealStatus status = StealStatus::empty;
+  std::int64_t index = 0;  // on success: the position the task held (see bottom_index)
 };
 
 class WorkDeque {
@@ -104,7 +105,7 @@ class WorkDeque {
                                       std::memory_order_relaxed)) {
       return {nullptr, StealStatus::lost_race};
     }
-    return {task, StealStatus::success};
+    return {task, StealStatus::success, t};
   }
 
   // Approximate length for metrics (relaxed: a snapshot, possibly stale).
@@ -112,6 +113,11 @@ class WorkDeque {
     std::int64_t n = bottom_.load(std::memory_order_relaxed) - top_.load(std::memory_order_relaxed);
     return n > 0 ? static_cast<std::size_t>(n) : 0;
   }
+
+  // The position the next push takes. Positions only grow except where pop() takes the
+  // newest back, so "pushed at or after position p" stays meaningful (priority boosting
+  // marks where a group's tasks begin). Exact for the owner; a hint for other threads.
+  std::int64_t bottom_index() const { return bottom_.load(std::memory_order_relaxed); }
 
   // A cheap, possibly stale hint (relaxed: callers re-check by popping or stealing).
   bool maybe_nonempty() const {

@@ -115,6 +115,10 @@ Work SchedulerCore::find_work(Worker& self, unsigned min_level) {
     if (Work work = take_local(self, l)) return work;
     if (Work work = take_injected(self, l)) return work;
     if (Work work = take_stolen(self, l)) return work;
+    // relaxed: a hint; a boosted waiter wakes helpers after publishing (priority.cpp).
+    if (boosting_.load(std::memory_order_relaxed) != 0) {
+      if (Work work = take_boosted(self, l)) return work;
+    }
   }
   return {};
 }
@@ -273,7 +277,7 @@ void SchedulerCore::execute(Work work) {
   }
   Worker* const self = context.core == this ? context.worker : nullptr;
   const unsigned outer_level = context.level;
-  context.level = work.task != nullptr ? work.task->level : work.level;
+  context.level = work.task != nullptr ? std::max<unsigned>(work.task->level, work.level) : work.level;
   if (self != nullptr) set_worker_level(*self, context.level);
   // Back to the outer level on every exit (tasks and slots are noexcept; this is for
   // clarity of the two return paths below).
@@ -290,7 +294,7 @@ void SchedulerCore::execute(Work work) {
   if (work.task != nullptr) {
     {
       // Closed before release_task: the span reads nothing from the block at its end.
-      ObservedSpan span(obs, SpanKind::task, static_cast<Priority>(work.task->level),
+      ObservedSpan span(obs, SpanKind::task, static_cast<Priority>(context.level),
                         work.task->name);
       work.task->fn(work.task, TaskOp::run);
     }
@@ -313,12 +317,13 @@ void SchedulerCore::execute(Work work) {
   loop->active.fetch_sub(1, std::memory_order_release);
 }
 
-bool SchedulerCore::has_visible_work(const Worker& self) const {
-  if (self.mailbox.load(std::memory_order_relaxed) != mailbox::empty) return true;
-  for (unsigned level = 0; level < lowest_level(self); ++level) {
+bool SchedulerCore::has_visible_work(const Worker& self, unsigned min_level) const {
+  const std::uintptr_t invite = self.mailbox.load(std::memory_order_relaxed);
+  if (invite != mailbox::empty && mailbox::level(invite) >= min_level) return true;
+  for (unsigned level = min_level; level < lowest_level(self); ++level) {
     if (self.deques[level].maybe_nonempty()) return true;
   }
-  for (unsigned level = lowest_level(self); level < num_levels; ++level) {
+  for (unsigned level = std::max(min_level, lowest_level(self)); level < num_levels; ++level) {
     // relaxed loads: ordered after the registration by the seq_cst fence in
     // register_sleeper (protocol step 3).
     if (self.deques[level].maybe_nonempty() || self.strict_inbox[level].maybe_nonempty() ||

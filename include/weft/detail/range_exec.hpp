@@ -202,9 +202,9 @@ unsigned loop_cap(const Sched& sched, const ForOptions& options, std::uint32_t u
 }
 
 template <class Sched, class Job>
-void run_job(Sched& sched, Job& job, unsigned team, const ForOptions& options) {
+void run_job(Sched& sched, Job& job, unsigned team, Priority priority, const ForOptions& options) {
   job.name = options.name;
-  sched.run_loop(job, team, options.priority, LoopDomain{options.numa_node, options.l3});
+  sched.run_loop(job, team, priority, LoopDomain{options.numa_node, options.l3});
   job.rethrow_if_failed();
 }
 
@@ -218,13 +218,14 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, bool auto_grain,
                const ForOptions& options) {
   if (units == 0) return;
   const unsigned cap = loop_cap(sched, options, units);
+  const Priority priority = resolve_priority(options.priority);
   if (!auto_grain) {
     if (cap <= 1) {
       for (std::uint32_t u = 0; u < units; ++u) exec(0u, u, u + 1);
       return;
     }
     RangeLoopJob<Exec> job(exec, units, cap, ChunkPolicy{1, 1});
-    run_job(sched, job, cap, options);
+    run_job(sched, job, cap, priority, options);
     return;
   }
   if (cap <= 1) {
@@ -238,9 +239,9 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, bool auto_grain,
     if (unsigned team = team_for(known, units, cap, awake_workers_of(sched)); team > 1) {
       FirstChunkTimer<Exec> timer{exec};
       RangeLoopJob<FirstChunkTimer<Exec>> job(timer, units, team,
-                                              chunk_policy_for(known, options.priority));
+                                              chunk_policy_for(known, priority));
       job.name = options.name;
-      sched.run_loop(job, team, options.priority, LoopDomain{options.numa_node, options.l3});
+      sched.run_loop(job, team, priority, LoopDomain{options.numa_node, options.l3});
       if (timer.ns_per_unit > 0) hint.set(timer.ns_per_unit);
       job.rethrow_if_failed();
       return;
@@ -257,9 +258,9 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, bool auto_grain,
     exec(0u, done, units);
     return;
   }
-  RangeLoopJob<Exec> job(exec, units, team, chunk_policy_for(ns_per_unit, options.priority));
+  RangeLoopJob<Exec> job(exec, units, team, chunk_policy_for(ns_per_unit, priority));
   job.splitter().skip_front(done);
-  run_job(sched, job, team, options);
+  run_job(sched, job, team, priority, options);
 }
 
 // parallel_for: unit u covers items [u * unit, (u + 1) * unit) of [begin, end).

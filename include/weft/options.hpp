@@ -19,6 +19,30 @@ namespace detail {
 inline Priority resolve_priority(const std::optional<Priority>& priority) noexcept {
   return priority ? *priority : current_priority();
 }
+
+// Sets the level current_priority() reports on the calling thread (num_priorities:
+// none) and returns the previous one. Defined in src/sched/priority.cpp.
+WEFT_EXPORT unsigned exchange_thread_level(unsigned level) noexcept;
+
+// Runs a scope at `requested` (unset: unchanged), restoring the thread's level after.
+class ThreadPriorityScope {
+ public:
+  explicit ThreadPriorityScope(const std::optional<Priority>& requested) noexcept
+      : priority_(resolve_priority(requested)) {
+    if (requested) outer_ = exchange_thread_level(static_cast<unsigned>(*requested));
+  }
+  ~ThreadPriorityScope() {
+    if (outer_ != unchanged) exchange_thread_level(outer_);
+  }
+  ThreadPriorityScope(const ThreadPriorityScope&) = delete;
+  ThreadPriorityScope& operator=(const ThreadPriorityScope&) = delete;
+  Priority priority() const noexcept { return priority_; }
+
+ private:
+  static constexpr unsigned unchanged = ~0u;
+  Priority priority_;
+  unsigned outer_ = unchanged;
+};
 }  // namespace detail
 
 // Priority left unset means "inherit": the priority of the task or loop the submitting

@@ -12,6 +12,11 @@ void throw_bad_range(const char* loop, std::size_t begin, std::size_t end) {
                     " is greater than end = " + std::to_string(end));
 }
 
+void throw_bad_priority(Priority priority) {
+  throw ConfigError("ForOptions::priority: " + std::to_string(static_cast<unsigned>(priority)) +
+                    " is not a Priority");
+}
+
 void throw_bad_tile(const char* loop, const char* tile_name, const char* extent_name,
                     std::size_t extent) {
   throw ConfigError(std::string(loop) + ": " + tile_name + " = 0 with " + extent_name + " = " +

@@ -47,6 +47,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "sched/scheduler_core.hpp"
 #include "weft/detail/preempt.hpp"
@@ -215,7 +216,7 @@ void SchedulerCore::wait_group(GroupState& group) {
       outer_marks[l] = self->boost_mark[l].load(std::memory_order_relaxed);
       const std::int64_t mark = l < level ? group.home_mark[l].load(std::memory_order_relaxed) : -1;
       self->boost_mark[l].store(mark, std::memory_order_relaxed);
-      if (mark >= 0) queued += std::max<std::int64_t>(0, self->deques[l].bottom_index() - mark);
+      if (mark >= 0) queued += self->deques[l].count_from(mark);
     }
     // release: a thief that reads the level sees the marks.
     self->boost_level.store(level, std::memory_order_release);
@@ -254,7 +255,7 @@ Work SchedulerCore::find_work_boosted(Worker& self, const WaitBoost& boost) {
     // 1. What we queued for the group, and what that spawned: newest first, above the mark.
     for (int l = static_cast<int>(boost.level) - 1; l >= 0; --l) {
       const std::int64_t mark = group.home_mark[l].load(std::memory_order_relaxed);
-      if (mark >= 0 && self.deques[l].bottom_index() > mark) {
+      if (mark >= 0 && self.deques[l].count_from(mark) > 0) {
         // pop() takes position bottom - 1 >= mark: one of ours (or nothing, if stolen).
         if (Task* task = self.deques[l].pop()) return Work{task, nullptr, 0, boost.level};
       }
@@ -279,7 +280,7 @@ bool SchedulerCore::may_refuse_lower_work(const Worker& self, const WaitBoost& b
   for (unsigned l = 0; l < boost.level; ++l) {
     // ...and none is left there below the boosted level...
     const std::int64_t mark = group.home_mark[l].load(std::memory_order_relaxed);
-    if (mark >= 0 && self.deques[l].bottom_index() > mark) return false;
+    if (mark >= 0 && self.deques[l].count_from(mark) > 0) return false;
     // ...and no strict task waits that only this worker (or its node) may run.
     if (self.strict_inbox[l].maybe_nonempty() || node[1][l].maybe_nonempty()) return false;
   }
@@ -323,6 +324,10 @@ void preemption_point() noexcept {
 WEFT_EXPORT void wait_on_group(SchedulerCore* core, GroupState& group) { core->wait_group(group); }
 
 WEFT_EXPORT int calling_worker(SchedulerCore* core) noexcept { return core->current_worker(); }
+
+WEFT_EXPORT unsigned exchange_thread_level(unsigned level) noexcept {
+  return std::exchange(this_thread_context().level, level);
+}
 
 WEFT_EXPORT void wait_on_task(SchedulerCore* core, Task* task) {
   if (core->run_ahead(task) && task->completion.done()) return;

@@ -118,6 +118,14 @@ class WorkDeque {
   // newest back, so "pushed at or after position p" stays meaningful (priority boosting
   // marks where a group's tasks begin). Exact for the owner; a hint for other threads.
   std::int64_t bottom_index() const { return bottom_.load(std::memory_order_relaxed); }
+  // How many items sit at `position` or above (not yet popped or stolen). Exact for the
+  // owner as far as its own pops go; thieves may have taken some since (relaxed hints).
+  std::int64_t count_from(std::int64_t position) const {
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+    const std::int64_t t = top_.load(std::memory_order_relaxed);
+    const std::int64_t first = position > t ? position : t;
+    return b > first ? b - first : 0;
+  }
 
   // A cheap, possibly stale hint (relaxed: callers re-check by popping or stealing).
   bool maybe_nonempty() const {

@@ -51,6 +51,7 @@ inline constexpr std::size_t deterministic_grain = 1024;
 
 // Argument errors, thrown out of line (cold, and keeps the templates small).
 [[noreturn]] WEFT_EXPORT void throw_bad_range(const char* loop, std::size_t begin, std::size_t end);
+[[noreturn]] WEFT_EXPORT void throw_bad_priority(Priority priority);
 [[noreturn]] WEFT_EXPORT void throw_bad_tile(const char* loop, const char* tile_name,
                                              const char* extent_name, std::size_t extent);
 
@@ -217,8 +218,13 @@ template <class Sched, class Exec>
 void run_units(Sched& sched, Exec& exec, std::uint32_t units, bool auto_grain,
                const ForOptions& options) {
   if (units == 0) return;
+  if (options.priority && static_cast<unsigned>(*options.priority) >= num_priorities) {
+    throw_bad_priority(*options.priority);
+  }
   const unsigned cap = loop_cap(sched, options, units);
-  const Priority priority = resolve_priority(options.priority);
+  // The caller runs its share (probe, serial fallback, slot 0) at the loop's priority.
+  const ThreadPriorityScope scope(options.priority);
+  const Priority priority = scope.priority();
   if (!auto_grain) {
     if (cap <= 1) {
       for (std::uint32_t u = 0; u < units; ++u) exec(0u, u, u + 1);

@@ -1,0 +1,314 @@
+// Priority inheritance and TaskGroup boosting (issue 5: no priority inversion).
+// No assertion reads a clock: each "before" is made certain by gating (a worker is held
+// in a task until the test lets it go, a task waits for another to have started).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "sched_test_support.hpp"
+#include "weft/scheduler.hpp"
+#include "weft/task_group.hpp"
+
+namespace {
+
+using weft::Priority;
+using weft::TaskOptions;
+using weft::test::make_placement;
+using weft::test::unpinned;
+
+void spin_until(const std::atomic<bool>& flag) {
+  while (!flag.load()) std::this_thread::yield();
+}
+
+// Queued at worker `w` only, at `p`.
+TaskOptions on_worker(int w, Priority p) {
+  TaskOptions o;
+  o.priority = p;
+  o.worker = w;
+  o.strict = true;
+  return o;
+}
+
+TaskOptions at(Priority p) {
+  TaskOptions o;
+  o.priority = p;
+  return o;
+}
+
+// The order tasks started in: 'G' for the group's, 'U' for unrelated work.
+class StartLog {
+ public:
+  void add(char kind, int worker) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    entries_.push_back({kind, worker});
+  }
+  struct Entry {
+    char kind;
+    int worker;
+  };
+  std::vector<Entry> entries() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return entries_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Entry> entries_;
+};
+
+TEST(SchedBoost, UnsetPriorityInheritsTheSubmittersLevel) {
+  weft::Scheduler s(make_placement(2), unpinned());
+  EXPECT_EQ(weft::current_priority(), Priority::normal);  // no weft work on this thread
+  EXPECT_EQ(s.submit([] { return weft::current_priority(); }).get(), Priority::normal);
+  for (Priority p : {Priority::low, Priority::normal, Priority::high, Priority::critical}) {
+    auto f = s.submit(
+        [&s] {
+          // Observed without waiting on the child: a waiter would run it boosted.
+          std::atomic<int> seen{-1};
+          auto child = s.submit([&] { seen.store(static_cast<int>(weft::current_priority())); });
+          while (seen.load() < 0) std::this_thread::yield();
+          const auto inherited = static_cast<Priority>(seen.exchange(-1));
+          auto low = s.submit([&] { seen.store(static_cast<int>(weft::current_priority())); },
+                              at(Priority::low));
+          while (seen.load() < 0) std::this_thread::yield();
+          const auto explicit_low = static_cast<Priority>(seen.load());
+          child.get();
+          low.get();
+          return std::vector<Priority>{weft::current_priority(), inherited, explicit_low};
+        },
+        at(p));
+    EXPECT_EQ(f.get(), (std::vector<Priority>{p, p, Priority::low})) << weft::to_string(p);
+  }
+}
+
+TEST(SchedBoost, LoopBodiesAndTheirTasksInheritTheLoopsLevel) {
+  weft::Scheduler s(make_placement(2), unpinned());
+  std::atomic<int> wrong{0};
+  weft::ForOptions critical;
+  critical.priority = Priority::critical;
+  s.parallel_for(0, 64, [&](std::size_t) {
+    if (weft::current_priority() != Priority::critical) wrong.fetch_add(1);
+    // A nested loop and a task with options left unset: critical as well.
+    s.parallel_for(0, 4, [&](std::size_t) {
+      if (weft::current_priority() != Priority::critical) wrong.fetch_add(1);
+    });
+    weft::TaskGroup g(s);
+    g.run([&] {
+      if (weft::current_priority() != Priority::critical) wrong.fetch_add(1);
+    });
+    g.wait();
+  }, critical);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(weft::current_priority(), Priority::normal);  // restored after the loop
+}
+
+// A critical task waits on a group of low tasks while unrelated normal and low tasks
+// are queued: the waiting worker runs all of its group's tasks first (before, it took
+// the unrelated normal work first, being more urgent than the group's low tasks).
+// Those tasks run boosted to critical, and so does what they spawn.
+TEST(SchedBoost, CriticalWaiterRunsItsGroupBeforeUnrelatedWork) {
+  weft::Scheduler s(make_placement(2), unpinned());
+  std::atomic<bool> hold_worker1{true}, worker1_held{false}, flooded{false}, done{false};
+  StartLog log;
+  std::atomic<int> not_boosted{0};
+  auto blocker = s.submit([&] {
+    worker1_held.store(true);
+    while (hold_worker1.load()) std::this_thread::yield();
+  }, on_worker(1, Priority::critical));
+  spin_until(worker1_held);
+  auto request = s.submit([&] {
+    spin_until(flooded);
+    weft::TaskGroup g(s);
+    for (int i = 0; i < 10; ++i) {
+      g.run([&] {
+        log.add('G', s.current_worker());
+        if (weft::current_priority() != Priority::critical) not_boosted.fetch_add(1);
+        // Spawned by a boosted task, options unset: critical too.
+        weft::TaskGroup child(s);
+        child.run([&] {
+          if (weft::current_priority() != Priority::critical) not_boosted.fetch_add(1);
+        });
+        child.wait();
+      }, at(Priority::low));
+    }
+    g.wait();
+    done.store(true);
+  }, on_worker(0, Priority::critical));
+  for (int i = 0; i < 100; ++i) {
+    s.submit([&] { log.add('U', s.current_worker()); }, at(i % 2 == 0 ? Priority::normal : Priority::low));
+  }
+  flooded.store(true);
+  spin_until(done);  // not request.get(): this thread would help with the unrelated work
+  std::vector<StartLog::Entry> entries = log.entries();
+  ASSERT_GE(entries.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(entries[i].kind, 'G') << "start #" << i;
+  EXPECT_EQ(not_boosted.load(), 0);
+  hold_worker1.store(false);
+  blocker.get();
+  request.get();
+}
+
+// An idle worker takes the boosted group's tasks before unrelated normal work: worker 1
+// is released by the group's first task (so the waiter's boost is published by then),
+// and its first task afterwards is one of the group's, stolen from the waiter's deque.
+TEST(SchedBoost, IdleWorkerTakesBoostedGroupTasksBeforeUnrelatedWork) {
+  weft::Scheduler s(make_placement(2), unpinned());
+  std::atomic<bool> hold_worker1{true}, worker1_held{false}, flooded{false}, done{false};
+  std::atomic<bool> group_task_on_worker1{false};
+  std::atomic<int> group_started{0};
+  StartLog log;
+  auto blocker = s.submit([&] {
+    worker1_held.store(true);
+    while (hold_worker1.load()) std::this_thread::yield();
+  }, on_worker(1, Priority::critical));
+  spin_until(worker1_held);
+  auto request = s.submit([&] {
+    spin_until(flooded);
+    weft::TaskGroup g(s);
+    for (int i = 0; i < 10; ++i) {
+      g.run([&] {
+        const int w = s.current_worker();
+        log.add('G', w);
+        if (w == 1) group_task_on_worker1.store(true);
+        if (group_started.fetch_add(1) == 0) {
+          hold_worker1.store(false);  // inside the boosted wait: let worker 1 go
+        } else if (w == 0) {
+          spin_until(group_task_on_worker1);  // leave work for worker 1 to take
+        }
+      }, at(Priority::low));
+    }
+    g.wait();
+    done.store(true);
+  }, on_worker(0, Priority::critical));
+  for (int i = 0; i < 100; ++i) s.submit([&] { log.add('U', s.current_worker()); });
+  flooded.store(true);
+  spin_until(done);
+  bool seen_group_task = false;
+  for (const StartLog::Entry& e : log.entries()) {
+    if (e.worker != 1) continue;
+    if (e.kind == 'G') seen_group_task = true;
+    if (e.kind == 'U') {
+      EXPECT_TRUE(seen_group_task) << "worker 1 ran unrelated work before the boosted group's";
+      break;
+    }
+  }
+  EXPECT_TRUE(seen_group_task);
+  blocker.get();
+  request.get();
+}
+
+// While the group's last task runs on the other worker, the critical waiter does not
+// start unrelated low or normal work (which could hold it long after its group is done).
+TEST(SchedBoost, CriticalWaiterDoesNotStartUnrelatedWorkWhileItsGroupRunsElsewhere) {
+  weft::Scheduler s(make_placement(2), unpinned());
+  std::atomic<bool> flooded{false}, group_done{false}, done{false}, on_worker1{false};
+  std::atomic<int> taken_by_waiter_too_early{0};
+  auto request = s.submit([&] {
+    spin_until(flooded);
+    weft::TaskGroup g(s);
+    for (int i = 0; i < 2; ++i) {
+      g.run([&] {
+        if (s.current_worker() == 1) {
+          on_worker1.store(true);
+          for (int k = 0; k < 2000; ++k) std::this_thread::yield();  // the long one
+        } else {
+          spin_until(on_worker1);
+        }
+      }, at(Priority::low));
+    }
+    g.wait();
+    group_done.store(true);
+    done.store(true);
+  }, on_worker(0, Priority::critical));
+  for (int i = 0; i < 200; ++i) {
+    s.submit([&] {
+      if (s.current_worker() == 0 && !group_done.load()) taken_by_waiter_too_early.fetch_add(1);
+    }, at(i % 2 == 0 ? Priority::normal : Priority::low));
+  }
+  flooded.store(true);
+  spin_until(done);
+  request.get();
+  EXPECT_EQ(taken_by_waiter_too_early.load(), 0);
+}
+
+// Tasks queued into a group while a critical thread waits on it take the waiter's
+// level, even when another thread queues them at low: worker 1 queues them once the
+// group's first task, run by the waiting worker 0, shows the wait has begun.
+TEST(SchedBoost, TasksQueuedIntoABoostedGroupTakeTheWaitersLevel) {
+  weft::Scheduler s(make_placement(2), unpinned());
+  std::atomic<bool> waiting{false}, queued{false};
+  std::atomic<weft::TaskGroup*> group{nullptr};
+  std::atomic<int> wrong{0}, ran{0};
+  auto queuer = s.submit([&] {
+    spin_until(waiting);
+    for (int i = 0; i < 8; ++i) {
+      group.load()->run([&] {
+        if (weft::current_priority() != Priority::critical) wrong.fetch_add(1);
+        ran.fetch_add(1);
+      }, at(Priority::low));
+    }
+    queued.store(true);
+  }, on_worker(1, Priority::high));
+  s.submit([&] {
+    weft::TaskGroup g(s);
+    group.store(&g);
+    g.run([&] {
+      waiting.store(true);  // run by this waiting worker: the wait has begun
+      spin_until(queued);   // keeps the group open while worker 1 queues
+    }, at(Priority::low));
+    g.wait();
+  }, on_worker(0, Priority::critical)).get();
+  queuer.get();
+  EXPECT_EQ(ran.load(), 8);
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+// Many boosted waits at random levels, nested groups, hints and background work from
+// several threads: every task runs exactly once and nothing hangs.
+TEST(SchedBoost, RandomBoostedWaitsStress) {
+  weft::Scheduler s(make_placement(3), unpinned());
+  const int rounds = static_cast<int>(weft::test::scaled(300, 10));
+  std::atomic<long> ran{0};
+  std::atomic<long> queued{0};
+  auto client = [&](unsigned seed) {
+    std::mt19937 rng(seed);
+    for (int r = 0; r < rounds; ++r) {
+      const auto level = static_cast<Priority>(rng() % 4);
+      const int fan = 1 + static_cast<int>(rng() % 6);
+      const int hint = static_cast<int>(rng() % 5) - 2;  // -2..2: -1/-2 none
+      queued.fetch_add(1);
+      s.submit([&, fan, hint, seed = rng()] {
+        std::mt19937 inner(seed);
+        weft::TaskGroup g(s);
+        for (int i = 0; i < fan; ++i) {
+          TaskOptions o = at(static_cast<Priority>(inner() % 4));
+          if (i == 0 && hint >= 0) o.worker = hint;
+          queued.fetch_add(1);
+          g.run([&, nested = inner() % 3 == 0] {
+            if (nested) {
+              weft::TaskGroup h(s);
+              queued.fetch_add(2);
+              h.run([&] { ran.fetch_add(1); }, at(Priority::low));
+              h.run([&] { ran.fetch_add(1); });
+              h.wait();
+            }
+            ran.fetch_add(1);
+          }, o);
+        }
+        g.wait();
+        ran.fetch_add(1);
+      }, at(level)).get();
+    }
+  };
+  std::thread a(client, 1), b(client, 2);
+  client(3);
+  a.join();
+  b.join();
+  EXPECT_EQ(ran.load(), queued.load());
+}
+
+}  // namespace

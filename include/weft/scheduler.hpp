@@ -11,7 +11,9 @@
 // normal, low); reserved workers (Config::reserved_workers) take only high and critical.
 // A worker running a low or normal loop switches to newly queued high/critical work at
 // its next chunk boundary and then resumes the loop; a thread waiting on a Future runs
-// that Future's task itself if it is still queued (no inversion behind unrelated work);
+// that Future's task itself if it is still queued, and a worker waiting on a TaskGroup
+// boosts the group's tasks to its own level (no inversion behind unrelated work); an
+// unset TaskOptions/ForOptions priority inherits weft::current_priority();
 // Config::aging_period keeps low work progressing under urgent load, and
 // Config::background_nice lowers workers' OS priority during low work.
 //

@@ -1,6 +1,8 @@
 // Priority inheritance and TaskGroup boosting (issue 5: no priority inversion).
 // No assertion reads a clock: each "before" is made certain by gating (a worker is held
 // in a task until the test lets it go, a task waits for another to have started).
+// Each test declares its scheduler after the state its tasks use: the scheduler's
+// destructor runs the leftover unrelated tasks, which still touch that state.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -86,8 +88,8 @@ TEST(SchedBoost, UnsetPriorityInheritsTheSubmittersLevel) {
 }
 
 TEST(SchedBoost, LoopBodiesAndTheirTasksInheritTheLoopsLevel) {
-  weft::Scheduler s(make_placement(2), unpinned());
   std::atomic<int> wrong{0};
+  weft::Scheduler s(make_placement(2), unpinned());
   weft::ForOptions critical;
   critical.priority = Priority::critical;
   s.parallel_for(0, 64, [&](std::size_t) {
@@ -111,10 +113,10 @@ TEST(SchedBoost, LoopBodiesAndTheirTasksInheritTheLoopsLevel) {
 // the unrelated normal work first, being more urgent than the group's low tasks).
 // Those tasks run boosted to critical, and so does what they spawn.
 TEST(SchedBoost, CriticalWaiterRunsItsGroupBeforeUnrelatedWork) {
-  weft::Scheduler s(make_placement(2), unpinned());
   std::atomic<bool> hold_worker1{true}, worker1_held{false}, flooded{false}, done{false};
   StartLog log;
   std::atomic<int> not_boosted{0};
+  weft::Scheduler s(make_placement(2), unpinned());
   auto blocker = s.submit([&] {
     worker1_held.store(true);
     while (hold_worker1.load()) std::this_thread::yield();
@@ -156,11 +158,11 @@ TEST(SchedBoost, CriticalWaiterRunsItsGroupBeforeUnrelatedWork) {
 // is released by the group's first task (so the waiter's boost is published by then),
 // and its first task afterwards is one of the group's, stolen from the waiter's deque.
 TEST(SchedBoost, IdleWorkerTakesBoostedGroupTasksBeforeUnrelatedWork) {
-  weft::Scheduler s(make_placement(2), unpinned());
   std::atomic<bool> hold_worker1{true}, worker1_held{false}, flooded{false}, done{false};
   std::atomic<bool> group_task_on_worker1{false};
   std::atomic<int> group_started{0};
   StartLog log;
+  weft::Scheduler s(make_placement(2), unpinned());
   auto blocker = s.submit([&] {
     worker1_held.store(true);
     while (hold_worker1.load()) std::this_thread::yield();
@@ -204,9 +206,9 @@ TEST(SchedBoost, IdleWorkerTakesBoostedGroupTasksBeforeUnrelatedWork) {
 // While the group's last task runs on the other worker, the critical waiter does not
 // start unrelated low or normal work (which could hold it long after its group is done).
 TEST(SchedBoost, CriticalWaiterDoesNotStartUnrelatedWorkWhileItsGroupRunsElsewhere) {
-  weft::Scheduler s(make_placement(2), unpinned());
   std::atomic<bool> flooded{false}, group_done{false}, done{false}, on_worker1{false};
   std::atomic<int> taken_by_waiter_too_early{0};
+  weft::Scheduler s(make_placement(2), unpinned());
   auto request = s.submit([&] {
     spin_until(flooded);
     weft::TaskGroup g(s);
@@ -239,10 +241,10 @@ TEST(SchedBoost, CriticalWaiterDoesNotStartUnrelatedWorkWhileItsGroupRunsElsewhe
 // level, even when another thread queues them at low: worker 1 queues them once the
 // group's first task, run by the waiting worker 0, shows the wait has begun.
 TEST(SchedBoost, TasksQueuedIntoABoostedGroupTakeTheWaitersLevel) {
-  weft::Scheduler s(make_placement(2), unpinned());
   std::atomic<bool> waiting{false}, queued{false};
   std::atomic<weft::TaskGroup*> group{nullptr};
   std::atomic<int> wrong{0}, ran{0};
+  weft::Scheduler s(make_placement(2), unpinned());
   auto queuer = s.submit([&] {
     spin_until(waiting);
     for (int i = 0; i < 8; ++i) {
@@ -270,10 +272,10 @@ TEST(SchedBoost, TasksQueuedIntoABoostedGroupTakeTheWaitersLevel) {
 // Many boosted waits at random levels, nested groups, hints and background work from
 // several threads: every task runs exactly once and nothing hangs.
 TEST(SchedBoost, RandomBoostedWaitsStress) {
-  weft::Scheduler s(make_placement(3), unpinned());
   const int rounds = static_cast<int>(weft::test::scaled(300, 10));
   std::atomic<long> ran{0};
   std::atomic<long> queued{0};
+  weft::Scheduler s(make_placement(3), unpinned());
   auto client = [&](unsigned seed) {
     std::mt19937 rng(seed);
     for (int r = 0; r < rounds; ++r) {

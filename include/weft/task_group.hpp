@@ -21,7 +21,6 @@
 // is then discarded (a destructor cannot throw). Call wait() to see it.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <exception>
@@ -39,8 +38,6 @@ namespace weft {
 namespace detail {
 
 struct GroupState {
-  GroupState() noexcept { clear_marks(); }
-
   WaitState pending;
   std::atomic<bool> cancelled{false};
   std::atomic<bool> failed{false};
@@ -49,22 +46,29 @@ struct GroupState {
   // Priority boosting (src/sched/priority.cpp). `home`: the worker that created the
   // group (-1: none); the tasks it queues land on its own deques. `foreign`: some task
   // was queued anywhere else. `boost`: 0, or 1 + the level a waiter raised the group to
-  // (tasks queued meanwhile get at least that level). `home_mark[level]`: the lowest
-  // position of home's deque at that level holding one of the group's tasks (-1: none).
+  // (tasks queued meanwhile get at least that level).
   int home = -1;
+  bool urgent_home = false;  // home ran high or critical work when it made the group
   std::atomic<bool> foreign{false};
   std::atomic<unsigned> boost{0};
-  std::array<std::atomic<std::int64_t>, num_priorities> home_mark;
+  // Home's thread only: per level (bit l of marked_levels set), the lowest position of
+  // home's deque at that level that holds one of the group's tasks.
+  unsigned marked_levels = 0;
+  std::int64_t home_mark[num_priorities];
 
+  std::int64_t mark(unsigned level) const noexcept {
+    return (marked_levels >> level) & 1u ? home_mark[level] : -1;
+  }
   // After a wait, before reuse. relaxed: only the waiting thread touches an idle group.
-  void clear_marks() noexcept {
-    for (auto& mark : home_mark) mark.store(-1, std::memory_order_relaxed);
+  void forget_placement() noexcept {
+    marked_levels = 0;
     foreign.store(false, std::memory_order_relaxed);
   }
 };
 
-// The calling thread's worker index in `core`, -1 if it is not one of its workers.
-WEFT_EXPORT int calling_worker(SchedulerCore* core) noexcept;
+// Sets group.home to the calling thread's worker index in `core` (-1 if it is not one
+// of its workers) and group.urgent_home to whether that worker runs urgent work now.
+WEFT_EXPORT void set_group_home(SchedulerCore* core, GroupState& group) noexcept;
 // wait_on for a group, boosted: a waiter running work of a higher priority than the
 // group's queued tasks runs them first and lets idle workers find them first, and tasks
 // queued into the group meanwhile take the waiter's priority. Defined in priority.cpp.
@@ -100,12 +104,12 @@ void group_task_fn(Task* task, TaskOp op) noexcept {
 class TaskGroup {
  public:
   explicit TaskGroup(Scheduler& scheduler) noexcept : core_(scheduler.core_) {
-    state_.home = detail::calling_worker(core_);
+    detail::set_group_home(core_, state_);
   }
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
   ~TaskGroup() {
-    if (!state_.pending.done()) detail::wait_on_group(core_, state_);
+    if (!state_.pending.done()) wait_for_tasks();
   }
 
   // Queues f() as part of this group. Raises like Scheduler::submit (bad hint,
@@ -131,10 +135,10 @@ class TaskGroup {
   // Waits for every task of the group (running queued tasks meanwhile), then rethrows
   // the first exception one of them threw.
   void wait() {
-    if (!state_.pending.done()) detail::wait_on_group(core_, state_);
+    if (!state_.pending.done()) wait_for_tasks();
     // relaxed: every task of the group has finished; only this thread touches the flags.
     state_.cancelled.store(false, std::memory_order_relaxed);
-    state_.clear_marks();
+    state_.forget_placement();
     // acquire: pairs with the failing task's exchange (also ordered by finish_one).
     if (state_.failed.load(std::memory_order_acquire)) {
       std::exception_ptr error = std::move(state_.error);
@@ -152,6 +156,16 @@ class TaskGroup {
   }
 
  private:
+  // Only a group made by urgent work on a worker may be boosted: other waits skip the
+  // boosting checks altogether.
+  void wait_for_tasks() {
+    if (state_.urgent_home) {
+      detail::wait_on_group(core_, state_);
+    } else {
+      detail::wait_on(core_, state_.pending);
+    }
+  }
+
   detail::SchedulerCore* core_;
   detail::GroupState state_;
 };

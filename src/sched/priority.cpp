@@ -16,13 +16,15 @@
 // that task itself, at once, instead of whatever the queues would hand it first
 // (run_ahead). The task's `claimed` byte decides between the waiter and the dequeuer.
 //
-// Boosting a TaskGroup: a worker running work at level W that waits on a group:
+// Boosting a TaskGroup: a worker running work at an urgent level W (high, critical)
+// that waits on a group:
 //  - raises the group to W: tasks queued into it from then on get at least W;
 //  - runs first what it queued for the group on its own deques (GroupState::home_mark
 //    tells where that begins: the group's tasks and what they spawned lie above it,
 //    unrelated older tasks below), at level W;
-//  - publishes the marks (Worker::boost_level/boost_mark), so that workers scanning
-//    level W take those tasks (take_boosted) before any work below W, and wakes some;
+//  - if any are queued there, publishes the marks (Worker::boost_level/boost_mark), so
+//    that workers scanning level W take those tasks (take_boosted) before any work
+//    below W, and wakes some;
 //  - then runs work at W or above, and lower work only if refusing it could leave a
 //    task of the group unrun (may_refuse_lower_work): a critical waiter whose group's
 //    last tasks run elsewhere does not start a long unrelated low task meanwhile.
@@ -174,58 +176,46 @@ bool SchedulerCore::run_ahead(Task* task) {
   return true;  // the queue's reference stays: the dequeuer drops it (execute)
 }
 
-// Called by enqueue for a group's task; returns the level to queue it at. `pusher`: the
-// calling worker when the task goes onto its own deque (no hint), else null.
-unsigned SchedulerCore::note_group_task(GroupState& group, unsigned level, Worker* pusher) {
-  const bool at_home = pusher != nullptr && static_cast<int>(pusher->index) == group.home;
-  // seq_cst (foreign, boost), paired with wait_group's store of boost then load of
-  // foreign: either the waiter sees `foreign` (and refuses no lower work), or this load
-  // sees the boost (and the task is queued at the waiter's level, where it looks).
-  if (!at_home && !group.foreign.load(std::memory_order_seq_cst)) {
-    group.foreign.store(true, std::memory_order_seq_cst);
+void SchedulerCore::wait_group(GroupState& group) {
+  const ThreadContext& context = this_thread_context();
+  // Urgent waiters only (high, critical), as for preemption points: plain fork-join
+  // code waiting at normal (fib and the like) pays nothing for boosting.
+  if (context.core != this || context.worker == nullptr ||
+      context.level < level_of(Priority::high) || context.level >= num_levels) {
+    wait_on(group.pending);
+  } else {
+    wait_group_boosted(group, *context.worker, context.level);
   }
-  const unsigned boost = group.boost.load(std::memory_order_seq_cst);
-  if (boost > level + 1) level = boost - 1;
-  if (at_home) {
-    // relaxed: written by home only; a boosted waiter publishes it (Worker::boost_mark).
-    std::atomic<std::int64_t>& mark = group.home_mark[level];
-    const std::int64_t position = pusher->deques[level].bottom_index();
-    const std::int64_t old = mark.load(std::memory_order_relaxed);
-    if (old < 0 || position < old) mark.store(position, std::memory_order_relaxed);
-  }
-  return level;
 }
 
-void SchedulerCore::wait_group(GroupState& group) {
-  ThreadContext& context = this_thread_context();
-  Worker* const self = context.core == this ? context.worker : nullptr;
-  const unsigned level = context.level;
-  if (self == nullptr || level >= num_levels || level == 0) {
-    wait_on(group.pending);  // nothing to boost (or no deques of ours to search)
-    return;
-  }
+void SchedulerCore::wait_group_boosted(GroupState& group, Worker& worker, unsigned level) {
+  Worker* const self = &worker;
   const unsigned outer_boost = group.boost.load(std::memory_order_relaxed);
   group.boost.store(std::max(outer_boost, level + 1), std::memory_order_seq_cst);
-  // Publish where the group's tasks are on our deques (saving an outer boosted wait's).
-  const bool publish = static_cast<int>(self->index) == group.home;
+  // How many of the group's tasks wait on our deques below our level.
+  std::int64_t queued = 0;
+  if (static_cast<int>(self->index) == group.home) {
+    for (unsigned l = 0; l < level; ++l) {
+      const std::int64_t mark = group.mark(l);
+      if (mark >= 0) queued += self->deques[l].count_from(mark);
+    }
+  }
+  // If any, publish where they are (saving an outer boosted wait's marks) and get help.
+  const bool publish = queued > 0;
   const unsigned outer_level = self->boost_level.load(std::memory_order_relaxed);
   std::array<std::int64_t, num_levels> outer_marks{};
-  std::int64_t queued = 0;
   if (publish) {
     for (unsigned l = 0; l < num_levels; ++l) {
       outer_marks[l] = self->boost_mark[l].load(std::memory_order_relaxed);
-      const std::int64_t mark = l < level ? group.home_mark[l].load(std::memory_order_relaxed) : -1;
+      const std::int64_t mark = l < level ? group.mark(l) : -1;
       self->boost_mark[l].store(mark, std::memory_order_relaxed);
-      if (mark >= 0) queued += self->deques[l].count_from(mark);
     }
     // release: a thief that reads the level sees the marks.
     self->boost_level.store(level, std::memory_order_release);
     if (outer_level >= num_levels) boosting_.fetch_add(1, std::memory_order_relaxed);
-    if (queued > 0) {
-      note_urgent(level);  // workers in a low loop look at their next chunk boundary
-      const auto helpers = std::min<std::int64_t>(queued, static_cast<std::int64_t>(workers_.size()) - 1);
-      for (std::int64_t i = 0; i < helpers; ++i) wake_one(level);
-    }
+    note_urgent(level);  // workers in a low loop look at their next chunk boundary
+    const auto helpers = std::min<std::int64_t>(queued, static_cast<std::int64_t>(workers_.size()) - 1);
+    for (std::int64_t i = 0; i < helpers; ++i) wake_one(level);
   }
   const WaitBoost boost{&group, level};
   struct Unpublish {
@@ -254,7 +244,7 @@ Work SchedulerCore::find_work_boosted(Worker& self, const WaitBoost& boost) {
   if (static_cast<int>(self.index) == group.home) {
     // 1. What we queued for the group, and what that spawned: newest first, above the mark.
     for (int l = static_cast<int>(boost.level) - 1; l >= 0; --l) {
-      const std::int64_t mark = group.home_mark[l].load(std::memory_order_relaxed);
+      const std::int64_t mark = group.mark(l);
       if (mark >= 0 && self.deques[l].count_from(mark) > 0) {
         // pop() takes position bottom - 1 >= mark: one of ours (or nothing, if stolen).
         if (Task* task = self.deques[l].pop()) return Work{task, nullptr, 0, boost.level};
@@ -269,7 +259,8 @@ Work SchedulerCore::find_work_boosted(Worker& self, const WaitBoost& boost) {
 }
 
 // True when every task of the group not yet started is at the boosted level or above
-// (where step 2 looks), so lower work may wait: nothing the group needs is below.
+// (where step 2 looks), so lower work may wait: nothing the group needs is below. The
+// owner's view of its own deques is exact, so an empty one really holds none.
 bool SchedulerCore::may_refuse_lower_work(const Worker& self, const WaitBoost& boost) const {
   const GroupState& group = *boost.group;
   // seq_cst: see note_group_task. All of the group's tasks went onto our deques...
@@ -278,9 +269,9 @@ bool SchedulerCore::may_refuse_lower_work(const Worker& self, const WaitBoost& b
   }
   const auto& node = *numa_queues_[self.numa_node];
   for (unsigned l = 0; l < boost.level; ++l) {
-    // ...and none is left there below the boosted level...
-    const std::int64_t mark = group.home_mark[l].load(std::memory_order_relaxed);
-    if (mark >= 0 && self.deques[l].count_from(mark) > 0) return false;
+    // ...and our deques below the boosted level are empty (a lower task of the group
+    // queued before the work turned urgent carries no mark: it could be any of them)...
+    if (self.deques[l].maybe_nonempty()) return false;
     // ...and no strict task waits that only this worker (or its node) may run.
     if (self.strict_inbox[l].maybe_nonempty() || node[1][l].maybe_nonempty()) return false;
   }
@@ -323,7 +314,12 @@ void preemption_point() noexcept {
 
 WEFT_EXPORT void wait_on_group(SchedulerCore* core, GroupState& group) { core->wait_group(group); }
 
-WEFT_EXPORT int calling_worker(SchedulerCore* core) noexcept { return core->current_worker(); }
+WEFT_EXPORT void set_group_home(SchedulerCore* core, GroupState& group) noexcept {
+  const ThreadContext& context = this_thread_context();
+  if (context.core != core || context.worker == nullptr) return;  // no home: -1
+  group.home = static_cast<int>(context.worker->index);
+  group.urgent_home = context.level >= level_of(Priority::high) && context.level < num_levels;
+}
 
 WEFT_EXPORT unsigned exchange_thread_level(unsigned level) noexcept {
   return std::exchange(this_thread_context().level, level);

@@ -188,7 +188,7 @@ void SchedulerCore::enqueue(Task* task, const TaskOptions& options) {
   if (task->owner != nullptr) {
     // A TaskGroup's task: a boosted group raises it (priority.cpp).
     level = note_group_task(*static_cast<GroupState*>(task->owner), level,
-                            inside && !hinted ? context.worker : nullptr);
+                            inside && !hinted ? context.worker : nullptr, context.level);
   }
   task->level = static_cast<std::uint8_t>(level);
   task->name = options.name;

@@ -20,6 +20,7 @@
 #include "weft/detail/wait.hpp"
 #include "weft/metrics.hpp"
 #include "weft/options.hpp"
+#include "weft/task_group.hpp"
 #include "weft/topology.hpp"
 
 namespace weft::detail {
@@ -155,6 +156,7 @@ class SchedulerCore {
   // TaskGroup wait needs (find_work_boosted).
   void wait_on(WaitState& state, const WaitBoost* boost = nullptr);
   void wait_group(GroupState& group);
+  void wait_group_boosted(GroupState& group, Worker& self, unsigned level);
   void run_loop(LoopJob& job, unsigned max_threads, Priority priority, LoopDomain domain);
 
   unsigned num_threads() const { return placement_.num_threads(); }
@@ -246,7 +248,8 @@ class SchedulerCore {
   bool aging_due(Worker& self, unsigned min_level);
   void end_low_stretch(Worker& self);
   // Boosting a TaskGroup's tasks (priority.cpp).
-  unsigned note_group_task(GroupState& group, unsigned level, Worker* pusher);
+  unsigned note_group_task(GroupState& group, unsigned level, Worker* pusher,
+                           unsigned pusher_level);
   Work find_work_boosted(Worker& self, const WaitBoost& boost);
   bool may_refuse_lower_work(const Worker& self, const WaitBoost& boost) const;
   unsigned inherited_level(const ThreadContext& context) const {
@@ -269,5 +272,38 @@ class SchedulerCore {
   unsigned unreserved_workers_ = 0;  // per word: workers that take any level
   alignas(64) std::atomic<bool> stopping_{false};
 };
+
+// Called by enqueue for a group's task; returns the level to queue it at. `pusher`: the
+// calling worker when the task goes onto its own deque (no hint), else null;
+// `pusher_level`: the level of the work that pusher runs.
+inline unsigned SchedulerCore::note_group_task(GroupState& group, unsigned level, Worker* pusher,
+                                               unsigned pusher_level) {
+  const bool at_home = pusher != nullptr && static_cast<int>(pusher->index) == group.home;
+  // Home queueing outside urgent work: no waiter boosts the group meanwhile (its waiter
+  // is this thread, and a boosted wait runs only urgent work or unrelated lower work).
+  if (at_home && pusher_level < level_of(Priority::high)) return level;
+  // seq_cst (foreign, boost), paired with wait_group's store of boost then load of
+  // foreign: either the waiter sees `foreign` (and refuses no lower work), or this load
+  // sees the boost (and the task is queued at the waiter's level, where it looks).
+  // A group without a home worker never refuses (may_refuse_lower_work): no flag needed.
+  if (!at_home && group.home >= 0 && !group.foreign.load(std::memory_order_seq_cst)) {
+    group.foreign.store(true, std::memory_order_seq_cst);
+  }
+  const unsigned boost = group.boost.load(std::memory_order_seq_cst);
+  if (boost > level + 1) level = boost - 1;
+  // Marks serve a later boosted wait by this same urgent work: recorded only when urgent
+  // work queues lower tasks at home (plain fork-join at normal records nothing).
+  if (at_home && level < pusher_level && pusher_level >= level_of(Priority::high) &&
+      pusher_level < num_levels) {
+    // Home's thread only; a boosted waiter publishes it (Worker::boost_mark).
+    const std::int64_t position = pusher->deques[level].bottom_index();
+    const std::int64_t mark = group.mark(level);
+    if (mark < 0 || position < mark) {
+      group.home_mark[level] = position;
+      group.marked_levels |= 1u << level;
+    }
+  }
+  return level;
+}
 
 }  // namespace weft::detail

@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   int n = 0;
 
   if (engines.find("weft") != std::string::npos) {
-    weft::Config config;
+    weft::Config config = weft::Config::from_env();  // WEFT_SPIN etc. apply
     config.num_threads = kThreads;
     config.pinning = weft::Pinning::none;
     config.background_nice = background_nice;

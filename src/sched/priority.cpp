@@ -16,12 +16,14 @@
 // that task itself, at once, instead of whatever the queues would hand it first
 // (run_ahead). The task's `claimed` byte decides between the waiter and the dequeuer.
 //
-// Boosting a TaskGroup: a worker running work at an urgent level W (high, critical)
-// that waits on a group:
+// Boosting a TaskGroup: only a group made by urgent work (high, critical) on a worker
+// (GroupState::urgent_home; other groups record nothing and wait as before). That work,
+// waiting on it at level W:
 //  - raises the group to W: tasks queued into it from then on get at least W;
-//  - runs first what it queued for the group on its own deques (GroupState::home_mark
-//    tells where that begins: the group's tasks and what they spawned lie above it,
-//    unrelated older tasks below), at level W;
+//  - runs first what it queued for the group on its own deques below W (home_mark,
+//    recorded when urgent work queues lower tasks at home, tells where that begins:
+//    the group's tasks and what they spawned lie above it, unrelated older tasks
+//    below), at level W;
 //  - if any are queued there, publishes the marks (Worker::boost_level/boost_mark), so
 //    that workers scanning level W take those tasks (take_boosted) before any work
 //    below W, and wakes some;

@@ -55,13 +55,6 @@ void SchedulerCore::wait_on(WaitState& state, const WaitBoost* boost) {
   const std::chrono::nanoseconds spin_budget = config_.spin;
 
   if (self == nullptr) boost = nullptr;  // boosting needs a worker's deques
-  // The lowest level of work this waiter takes now (a boosted wait may refuse lower).
-  auto min_level = [&] {
-    return boost != nullptr && may_refuse_lower_work(*self, *boost) ? boost->level : 0u;
-  };
-  auto visible = [&] {
-    return self != nullptr ? has_visible_work(*self, min_level()) : has_visible_work_external();
-  };
 
   while (!state.done()) {
     Work work = self == nullptr   ? find_work_external(context.slot)
@@ -71,6 +64,12 @@ void SchedulerCore::wait_on(WaitState& state, const WaitBoost* boost) {
       execute(work);
       continue;
     }
+    // The lowest level of work this waiter takes now (a boosted wait may refuse lower).
+    const unsigned floor =
+        boost != nullptr && may_refuse_lower_work(*self, *boost) ? boost->level : 0u;
+    auto visible = [&] {
+      return self != nullptr ? has_visible_work(*self, floor) : has_visible_work_external();
+    };
     // Spin a little: the awaited task is probably running and about to finish.
     const auto deadline = std::chrono::steady_clock::now() + spin_budget;
     bool progress = false;
@@ -94,6 +93,9 @@ void SchedulerCore::wait_on(WaitState& state, const WaitBoost* boost) {
     const bool again = state.done() || visible();
     if (!again) parker.park();
     if (self != nullptr) unregister_sleeper(*self);
+    // A refusing waiter may have been woken for lower work it will not take: pass the
+    // wake-up on, so that work does not wait for this wait to end.
+    if (floor > 0 && parker.woken(Parker::work)) wake_one(0);
     state.unregister_waiter(parker);
   }
 }

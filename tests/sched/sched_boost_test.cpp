@@ -41,6 +41,28 @@ TaskOptions at(Priority p) {
   return o;
 }
 
+// Keeps worker `w` busy in a strict critical task until release() (or destruction): the
+// tests' way to choose which worker can take what, and when.
+class WorkerHold {
+ public:
+  WorkerHold(weft::Scheduler& s, int w)
+      : done_(s.submit([this] {
+          held_.store(true);
+          while (hold_.load()) std::this_thread::yield();
+        }, on_worker(w, Priority::critical))) {
+    spin_until(held_);
+  }
+  ~WorkerHold() {
+    release();
+    done_.get();
+  }
+  void release() { hold_.store(false); }
+
+ private:
+  std::atomic<bool> hold_{true}, held_{false};
+  weft::Future<void> done_;
+};
+
 // The order tasks started in: 'G' for the group's, 'U' for unrelated work.
 class StartLog {
  public:
@@ -113,15 +135,11 @@ TEST(SchedBoost, LoopBodiesAndTheirTasksInheritTheLoopsLevel) {
 // the unrelated normal work first, being more urgent than the group's low tasks).
 // Those tasks run boosted to critical, and so does what they spawn.
 TEST(SchedBoost, CriticalWaiterRunsItsGroupBeforeUnrelatedWork) {
-  std::atomic<bool> hold_worker1{true}, worker1_held{false}, flooded{false}, done{false};
+  std::atomic<bool> flooded{false}, done{false};
   StartLog log;
   std::atomic<int> not_boosted{0};
   weft::Scheduler s(make_placement(2), unpinned());
-  auto blocker = s.submit([&] {
-    worker1_held.store(true);
-    while (hold_worker1.load()) std::this_thread::yield();
-  }, on_worker(1, Priority::critical));
-  spin_until(worker1_held);
+  WorkerHold worker1(s, 1);
   auto request = s.submit([&] {
     spin_until(flooded);
     weft::TaskGroup g(s);
@@ -149,8 +167,7 @@ TEST(SchedBoost, CriticalWaiterRunsItsGroupBeforeUnrelatedWork) {
   ASSERT_GE(entries.size(), 10u);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(entries[i].kind, 'G') << "start #" << i;
   EXPECT_EQ(not_boosted.load(), 0);
-  hold_worker1.store(false);
-  blocker.get();
+  worker1.release();
   request.get();
 }
 
@@ -158,16 +175,12 @@ TEST(SchedBoost, CriticalWaiterRunsItsGroupBeforeUnrelatedWork) {
 // is released by the group's first task (so the waiter's boost is published by then),
 // and its first task afterwards is one of the group's, stolen from the waiter's deque.
 TEST(SchedBoost, IdleWorkerTakesBoostedGroupTasksBeforeUnrelatedWork) {
-  std::atomic<bool> hold_worker1{true}, worker1_held{false}, flooded{false}, done{false};
+  std::atomic<bool> flooded{false}, done{false};
   std::atomic<bool> group_task_on_worker1{false};
   std::atomic<int> group_started{0};
   StartLog log;
   weft::Scheduler s(make_placement(2), unpinned());
-  auto blocker = s.submit([&] {
-    worker1_held.store(true);
-    while (hold_worker1.load()) std::this_thread::yield();
-  }, on_worker(1, Priority::critical));
-  spin_until(worker1_held);
+  WorkerHold worker1(s, 1);
   auto request = s.submit([&] {
     spin_until(flooded);
     weft::TaskGroup g(s);
@@ -177,7 +190,7 @@ TEST(SchedBoost, IdleWorkerTakesBoostedGroupTasksBeforeUnrelatedWork) {
         log.add('G', w);
         if (w == 1) group_task_on_worker1.store(true);
         if (group_started.fetch_add(1) == 0) {
-          hold_worker1.store(false);  // inside the boosted wait: let worker 1 go
+          worker1.release();  // inside the boosted wait: let worker 1 go
         } else if (w == 0) {
           spin_until(group_task_on_worker1);  // leave work for worker 1 to take
         }
@@ -199,7 +212,6 @@ TEST(SchedBoost, IdleWorkerTakesBoostedGroupTasksBeforeUnrelatedWork) {
     }
   }
   EXPECT_TRUE(seen_group_task);
-  blocker.get();
   request.get();
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 
 #include "weft/config.hpp"
 #include "weft/export.hpp"
@@ -25,6 +26,7 @@ inline Priority resolve_priority(const std::optional<Priority>& priority) noexce
 WEFT_EXPORT unsigned exchange_thread_level(unsigned level) noexcept;
 
 // Runs a scope at `requested` (unset: unchanged), restoring the thread's level after.
+// The public face is weft::PriorityScope; the loop family uses this one directly.
 class ThreadPriorityScope {
  public:
   explicit ThreadPriorityScope(const std::optional<Priority>& requested) noexcept
@@ -44,6 +46,30 @@ class ThreadPriorityScope {
   unsigned outer_ = unchanged;
 };
 }  // namespace detail
+
+// Makes the calling thread run at `priority` until the scope ends: what it submits or
+// loops over with the priority unset inherits it. For threads weft did not create,
+// e.g. a request handler:
+//   weft::PriorityScope live(weft::Priority::critical);
+//   engine.forward(request);  // its parallel_for and tasks run at critical
+// Scopes nest; each restores the previous priority (construct and destroy on the same
+// thread). Raises ConfigError for a value that is not a Priority.
+class PriorityScope {
+ public:
+  explicit PriorityScope(Priority priority) : scope_(checked(priority)) {}
+  PriorityScope(const PriorityScope&) = delete;
+  PriorityScope& operator=(const PriorityScope&) = delete;
+
+ private:
+  static Priority checked(Priority priority) {
+    if (static_cast<unsigned>(priority) >= num_priorities) {
+      throw ConfigError("PriorityScope: " + std::to_string(static_cast<unsigned>(priority)) +
+                        " is not a Priority");
+    }
+    return priority;
+  }
+  detail::ThreadPriorityScope scope_;
+};
 
 // Priority left unset means "inherit": the priority of the task or loop the submitting
 // thread is running (boosted level included), so the subtasks and kernels of a critical

@@ -130,6 +130,42 @@ TEST(SchedBoost, LoopBodiesAndTheirTasksInheritTheLoopsLevel) {
   EXPECT_EQ(weft::current_priority(), Priority::normal);  // restored after the loop
 }
 
+// A thread weft did not create (a request handler) sets its own priority for a scope:
+// its loops and tasks inherit it, nested scopes restore the outer one, a bad value is
+// a ConfigError naming the value.
+TEST(SchedBoost, PriorityScopeSetsTheCallingThreadsPriority) {
+  std::atomic<int> wrong{0};
+  weft::Scheduler s(make_placement(2), unpinned());
+  {
+    weft::PriorityScope live(Priority::critical);
+    EXPECT_EQ(weft::current_priority(), Priority::critical);
+    s.parallel_for(0, 64, [&](std::size_t) {
+      if (weft::current_priority() != Priority::critical) wrong.fetch_add(1);
+    });
+    EXPECT_EQ(s.submit([] { return weft::current_priority(); }).get(), Priority::critical);
+    {
+      weft::PriorityScope batch(Priority::low);
+      EXPECT_EQ(s.submit([] { return weft::current_priority(); }).get(), Priority::low);
+      weft::TaskGroup g(s);
+      std::atomic<int> seen{-1};
+      g.run([&] { seen.store(static_cast<int>(weft::current_priority())); });
+      while (seen.load() < 0) std::this_thread::yield();  // a worker runs it, at low
+      EXPECT_EQ(seen.load(), static_cast<int>(Priority::low));
+      g.wait();
+    }
+    EXPECT_EQ(weft::current_priority(), Priority::critical);
+  }
+  EXPECT_EQ(weft::current_priority(), Priority::normal);
+  EXPECT_EQ(wrong.load(), 0);
+  try {
+    weft::PriorityScope bad(static_cast<Priority>(9));
+    ADD_FAILURE() << "no ConfigError";
+  } catch (const weft::ConfigError& e) {
+    EXPECT_STREQ(e.what(), "PriorityScope: 9 is not a Priority");
+  }
+  EXPECT_EQ(weft::current_priority(), Priority::normal);
+}
+
 // A critical task waits on a group of low tasks while unrelated normal and low tasks
 // are queued: the waiting worker runs all of its group's tasks first (before, it took
 // the unrelated normal work first, being more urgent than the group's low tasks).

@@ -63,7 +63,6 @@ struct Work {
   explicit operator bool() const { return task != nullptr || loop != nullptr; }
 };
 
-struct GroupState;
 // A TaskGroup wait that boosts the group's tasks to the waiter's level (priority.cpp).
 struct WaitBoost {
   GroupState* group;

@@ -156,9 +156,7 @@ auto Scheduler::submit(F&& f, const TaskOptions& options)
   try {
     detail::enqueue(core_, task, options);
   } catch (...) {
-    task->fn(task, detail::TaskOp::discard);
-    task->~Task();
-    detail::free_task(task);
+    detail::discard_task(task);
     throw;
   }
   return Future<R>(core_, task);

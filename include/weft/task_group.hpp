@@ -124,9 +124,7 @@ class TaskGroup {
     try {
       detail::enqueue(core_, task, options);
     } catch (...) {
-      task->fn(task, detail::TaskOp::discard);
-      task->~Task();
-      detail::free_task(task);
+      detail::discard_task(task);
       state_.pending.finish_one();
       throw;
     }

@@ -4,13 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "weft/topology.hpp"
 
 namespace weft::test {
@@ -58,32 +57,6 @@ class EnvGuard {
             "SLURM_NTASKS_PER_NODE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"};
   }
   std::map<std::string, std::string> saved_;
-};
-
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "weft-topo-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  // Writes `text` to path()/relative, creating the directories on the way.
-  void write(const std::string& relative, const std::string& text) const {
-    const auto file = path_ / relative;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream(file) << text;
-  }
-
- private:
-  std::filesystem::path path_;
 };
 
 inline std::vector<unsigned> range(unsigned first, unsigned last) {

@@ -102,6 +102,14 @@ Task* make_task(F&& f) {
   return task;
 }
 
+// Undoes make_task for a block that never got queued (enqueue raised): destroys the
+// callable and returns the block to the free list.
+inline void discard_task(Task* task) noexcept {
+  task->fn(task, TaskOp::discard);
+  task->~Task();
+  free_task(task);
+}
+
 // Drops one reference; the last one destroys a stored result and frees the block.
 inline void release_task(Task* task) noexcept {
   // acq_rel: the last releaser must see every write made through other references

@@ -1,4 +1,5 @@
-// A fresh directory per test (fake cgroup trees, trace files), removed afterwards.
+// A fresh directory per test (fake cgroup and /sys trees, trace files), removed
+// afterwards. Shared by the test directories (tests/ is on their include path).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,7 +14,7 @@ namespace weft::test {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::path(testing::TempDir()) / "weft-observe-XXXXXX").string();
+    std::string pattern = (std::filesystem::path(testing::TempDir()) / "weft-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
     path_ = pattern;
   }

@@ -184,12 +184,19 @@ Topology Topology::from_xml(const std::string& path) {
   errno = 0;
   if (!std::ifstream(path))
     throw TopologyError("XML topology '" + path + "' cannot be read: " + errno_text());
+  // hwloc rejects a bad file either when the source is set (libxml2 reader, from
+  // libhwloc-plugins) or only when it loads (the built-in parser, which reads what hwloc
+  // itself writes and no comments): one message for both, so it does not depend on
+  // which packages are installed.
+  const auto invalid = [&path] {
+    return TopologyError("XML topology '" + path + "' is not a valid hwloc XML export (" +
+                         errno_text() + "); 'lstopo --of xml' writes one");
+  };
   TopologyPtr t = init_topology(source);
   errno = 0;
-  if (hwloc_topology_set_xml(t.get(), path.c_str()) != 0)
-    throw TopologyError("XML topology '" + path + "' is not a valid hwloc XML export: " +
-                        errno_text());
-  load(t.get(), source);
+  if (hwloc_topology_set_xml(t.get(), path.c_str()) != 0) throw invalid();
+  errno = 0;
+  if (hwloc_topology_load(t.get()) != 0) throw invalid();
   std::vector<Core> cores = read_cores(t.get());
   CpuBudget budget = whole_machine(cores);
   return Topology(std::move(cores), std::move(budget), source);

@@ -1,5 +1,9 @@
 // A hybrid 8P+8E laptop read from tests/data/hybrid_8p8e.xml: hwloc's cpukinds become
 // core kinds (0 = P-cores), and workers fill the P-cores before the E-cores.
+// The file: P-cores 0-7 have 2 PUs each (OS ids 0-15) and a private 1.25 MB L2; E-cores
+// 8-15 have 1 PU each (OS ids 16-23) and share a 2 MB L2 per cluster of 4; one L3, one
+// NUMA node; its cpukind section ranks the P-cores as the more performant kind. It holds
+// no comment, so hwloc's built-in XML parser reads it (the tests run with that parser).
 #include "topology/topology_test_util.hpp"
 
 namespace weft {

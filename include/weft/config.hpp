@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "weft/export.hpp"
 
@@ -48,7 +49,12 @@ struct WEFT_EXPORT Config {
   // Threads that run a loop, the calling thread included (as OMP_NUM_THREADS).
   // weft creates num_threads - 1 workers, at least one. 0: one per usable core.
   unsigned num_threads = 0;
-  Pinning pinning = Pinning::core;
+  // Unset: bind workers to cores only when this process owns its CPUs, i.e. a partition
+  // is set (or taken from the launcher), `cpuset` is set, or the affinity mask / cgroup
+  // cpuset is narrower than the machine (taskset, numactl, Kubernetes' static CPU
+  // manager); otherwise leave them unbound, so that two processes sharing a machine do
+  // not pile onto the same cores. Set: exactly this. Placement::pinning_reason says why.
+  std::optional<Pinning> pinning;
   // Restricts weft to these OS processor ids, e.g. "0-3,8,10-11". Empty: all allowed.
   std::string cpuset;
   // This process's slice of the machine. Unset: the whole usable machine.
@@ -86,7 +92,9 @@ struct WEFT_EXPORT Config {
   // overwritten when full). 0: tracing off, no clock read per task. At most 1 << 24.
   std::size_t trace_capacity = 0;      // WEFT_TRACE_CAPACITY=N (65536 when WEFT_TRACE is set)
 
-  // Defaults plus overrides from WEFT_NUM_THREADS, WEFT_PINNING (none|core|pu|numa),
+  // Defaults plus overrides from WEFT_NUM_THREADS (else OMP_NUM_THREADS, its first
+  // value), WEFT_PINNING (none|core|pu|numa, any case; else OMP_PROC_BIND: false unbinds,
+  // true/close/spread/primary/master bind to cores),
   // WEFT_CPUSET, WEFT_PARTITION ("1/4"), WEFT_RESERVED_WORKERS, WEFT_SPIN_US and
   // WEFT_USE_SMT (0|1|true|false), WEFT_METRICS_ENABLED, WEFT_HARDWARE_COUNTERS and
   // WEFT_TRACE_CAPACITY (see the fields). Without WEFT_PARTITION, the partition comes from
@@ -94,7 +102,14 @@ struct WEFT_EXPORT Config {
   // SLURM_LOCALID/SLURM_NTASKS_PER_NODE (Slurm), LOCAL_RANK/LOCAL_WORLD_SIZE (torchrun).
   // Raises ConfigError naming the variable and its value.
   static Config from_env();
+  // What from_env() took from the environment, one line per field a variable decided,
+  // e.g. "num_threads = 1 (OMP_NUM_THREADS=1, WEFT_NUM_THREADS unset)". weft-probe
+  // prints them. Raises as from_env() does.
+  static std::vector<std::string> env_origins();
 };
+
+// "none" | "core" | "pu" | "numa", in any case; ConfigError naming `field` otherwise.
+WEFT_EXPORT Pinning parse_pinning(const std::string& text, const std::string& field);
 
 // "none" | "core" | "pu" | "numa"
 WEFT_EXPORT const char* to_string(Pinning pinning);

@@ -94,7 +94,7 @@ class EigenThreadPool final : public Eigen::ThreadPoolInterface {
   void Cancel() override { group_.cancel(); }
 
   int NumThreads() const override {
-    return static_cast<int>(scheduler_.num_threads()) - 1;
+    return static_cast<int>(scheduler_.placement().workers.size());
   }
 
   int CurrentThreadId() const override { return scheduler_.current_worker(); }

@@ -87,7 +87,14 @@ class WEFT_EXPORT Scheduler {
   void run_loop(detail::LoopJob& job, unsigned max_threads, Priority priority,
                 detail::LoopDomain domain = {});
 
-  unsigned num_threads() const;  // workers + 1 (the caller)
+  // Threads a loop runs on, the caller included: workers + 1 unless Config::num_threads
+  // asked for one, or set_num_threads changed it.
+  unsigned num_threads() const;
+  // Loops started from now on run on n threads, the caller included (0: as planned at
+  // construction), like torch.set_num_threads. n may not exceed workers + 1: a running
+  // scheduler adds no threads (ConfigError saying so). Submitted tasks still run on
+  // every worker.
+  void set_num_threads(unsigned n);
   int current_worker() const;    // the calling thread's worker index here, -1 if none
   // Unreserved workers not parked right now (a racy hint): the loop family invites
   // awake workers for smaller loops than it would wake a parked worker for.
@@ -136,6 +143,18 @@ class WEFT_EXPORT Scheduler {
 // It lives until the process exits (never destroyed: wait for your tasks before exit).
 // In a child process after fork() it is re-created with fresh workers on first use.
 WEFT_EXPORT Scheduler& default_scheduler();
+
+// Creates the default scheduler now, from `config` instead of Config::from_env().
+// Raises SchedulerError when it already exists (any weft::parallel_for, weft::submit or
+// default_scheduler() call made it), since its workers cannot be replaced under code
+// that may hold it; ConfigError for a bad config, after which nothing was created.
+WEFT_EXPORT void configure(const Config& config);
+
+// The counterpart of torch.set_num_threads / omp_set_num_threads for the default
+// scheduler: before its first use, creates it with n threads (0: Config::from_env()'s
+// count); after, Scheduler::set_num_threads(n) on it, so n may not exceed the threads it
+// was created with. Scheduler objects you create are not affected.
+WEFT_EXPORT void set_num_threads(unsigned n);
 
 // submit() on default_scheduler().
 template <class F>

@@ -36,6 +36,10 @@ struct Core {
 struct WEFT_EXPORT CpuBudget {
   std::vector<unsigned> allowed_pus;  // OS ids in the affinity mask (and cpuset cgroup)
   std::optional<double> quota;        // cgroup CPU quota in CPUs (1.5 = 150 ms per 100 ms)
+  // PUs the whole machine has online. More than allowed_pus: this process was given a
+  // part of the machine (taskset, numactl, a container's cpuset), so it may pin there.
+  // 0 when building a Topology: taken as the topology's own PU count.
+  std::size_t machine_pus = 0;
   double cpus() const;                // min(allowed_pus.size(), quota)
 };
 
@@ -101,6 +105,8 @@ struct WEFT_EXPORT Placement {
   std::vector<WorkerPlacement> workers;  // the threads weft creates: num_threads - 1 (>= 1)
   std::vector<unsigned> caller_cpus;     // the core left for the thread that calls into weft
   double cpu_budget = 0;                 // CPUs this process may use
+  Pinning pinning = Pinning::none;       // how the threads are bound (Config::pinning's rule)
+  std::string pinning_reason;            // why, in words (weft-probe prints it)
   // Threads a parallel loop runs on, the caller included: workers + 1, except that one
   // requested thread (num_threads = 1, or a one-core budget) means loops run on the
   // caller alone while the single worker still runs submitted tasks.

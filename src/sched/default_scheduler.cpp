@@ -95,23 +95,51 @@ void register_exit_reports() {
   std::atexit(write_reports_at_exit);
 }
 
-}  // namespace
-
-Scheduler& default_scheduler() {
-  // acquire: pairs with the release below, so the scheduler is fully built.
-  if (Scheduler* s = default_instance.load(std::memory_order_acquire)) return *s;
+// Takes default_mutex; `config` makes the scheduler when none exists, and `existing`
+// decides what to do with one that does. Returns the default scheduler.
+template <class MakeConfig, class OnExisting>
+Scheduler& with_default(MakeConfig config, OnExisting existing) {
   static std::once_flag atfork_once;
   std::call_once(atfork_once,
                  [] { pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child); });
   std::lock_guard<std::mutex> lock(default_mutex);
   Scheduler* s = default_instance.load(std::memory_order_relaxed);  // relaxed: under the mutex
-  if (s == nullptr) {
-    s = new Scheduler(Config::from_env());
-    default_instance.store(s, std::memory_order_release);
-    static std::once_flag exit_once;
-    std::call_once(exit_once, register_exit_reports);
+  if (s != nullptr) {
+    existing(*s);
+    return *s;
   }
+  s = new Scheduler(config());  // a ConfigError leaves no default behind
+  default_instance.store(s, std::memory_order_release);
+  static std::once_flag exit_once;
+  std::call_once(exit_once, register_exit_reports);
   return *s;
+}
+
+}  // namespace
+
+Scheduler& default_scheduler() {
+  // acquire: pairs with the release in with_default, so the scheduler is fully built.
+  if (Scheduler* s = default_instance.load(std::memory_order_acquire)) return *s;
+  return with_default([] { return Config::from_env(); }, [](Scheduler&) {});
+}
+
+void configure(const Config& config) {
+  with_default([&config] { return config; }, [](Scheduler&) {
+    throw SchedulerError(
+        "configure: the default scheduler is already running (the first weft::parallel_for, "
+        "weft::submit or default_scheduler() call made it) and cannot be replaced; call "
+        "configure before that, or weft::set_num_threads to change its loop width");
+  });
+}
+
+void set_num_threads(unsigned n) {
+  with_default(
+      [n] {
+        Config config = Config::from_env();
+        if (n != 0) config.num_threads = n;
+        return config;
+      },
+      [n](Scheduler& s) { s.set_num_threads(n); });
 }
 
 }  // namespace weft

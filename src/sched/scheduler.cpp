@@ -16,6 +16,7 @@ void Scheduler::run_loop(detail::LoopJob& job, unsigned max_threads, Priority pr
 }
 
 unsigned Scheduler::num_threads() const { return core_->num_threads(); }
+void Scheduler::set_num_threads(unsigned n) { core_->set_num_threads(n); }
 int Scheduler::current_worker() const { return core_->current_worker(); }
 unsigned Scheduler::awake_workers() const { return core_->awake_workers(); }
 const Placement& Scheduler::placement() const { return core_->placement(); }

@@ -46,7 +46,10 @@ ObserveOptions observe_options(const Config& config) {
 }  // namespace
 
 SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
-    : placement_(placement), config_(config), observer_(placement_, observe_options(config)) {
+    : placement_(placement),
+      loop_threads_(placement_.num_threads()),
+      config_(config),
+      observer_(placement_, observe_options(config)) {
   if (placement_.workers.empty()) {
     throw ConfigError("Placement::workers: empty (a scheduler needs at least one worker)");
   }
@@ -322,6 +325,20 @@ unsigned SchedulerCore::awake_workers() const {
         __builtin_popcountll(sleepers_[w].load(std::memory_order_relaxed) & unreserved_mask_[w]));
   }
   return unreserved_workers_ - std::min(parked, unreserved_workers_);
+}
+
+void SchedulerCore::set_num_threads(unsigned n) {
+  // The workers exist from construction; more loop threads than them would need new
+  // threads, which a running scheduler does not add.
+  const unsigned capacity = static_cast<unsigned>(placement_.workers.size()) + 1;
+  if (n > capacity)
+    throw ConfigError("set_num_threads: " + std::to_string(n) + " is more than this scheduler's " +
+                      std::to_string(capacity) + " threads (the caller and " +
+                      std::to_string(capacity - 1) +
+                      " workers, made at its start); ask for more in Config::num_threads, or "
+                      "call weft::set_num_threads before the default scheduler's first use");
+  // relaxed: see num_threads().
+  loop_threads_.store(n == 0 ? placement_.num_threads() : n, std::memory_order_relaxed);
 }
 
 }  // namespace weft::detail

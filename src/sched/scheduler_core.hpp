@@ -158,7 +158,9 @@ class SchedulerCore {
   void wait_group_boosted(GroupState& group, Worker& self, unsigned level);
   void run_loop(LoopJob& job, unsigned max_threads, Priority priority, LoopDomain domain);
 
-  unsigned num_threads() const { return placement_.num_threads(); }
+  // relaxed: a width for loops that start from now on; a running loop keeps its team.
+  unsigned num_threads() const { return loop_threads_.load(std::memory_order_relaxed); }
+  void set_num_threads(unsigned n);  // Scheduler::set_num_threads
   int current_worker() const;
   unsigned awake_workers() const;
   const Placement& placement() const { return placement_; }
@@ -219,6 +221,7 @@ class SchedulerCore {
   }
 
   Placement placement_;
+  std::atomic<unsigned> loop_threads_;  // threads a loop runs on (set_num_threads)
   Config config_;
   // Before the workers (they cache their WorkerObserver), destroyed after they joined.
   Observer observer_;

@@ -21,7 +21,8 @@ The config starts from the WEFT_* environment variables; options override them.
   --synthetic DESC   use an hwloc synthetic machine, e.g. "pack:2 numa:2 l3:2 core:8 pu:2"
   --xml PATH         use an hwloc XML export (lstopo machine.xml)
   --threads N        threads, the caller included (0: one per usable core)
-  --pinning P        none | core | pu | numa
+  --pinning P        none | core | pu | numa (default: core only where this process
+                     owns its CPUs, otherwise unbound; the report says which and why)
   --cpuset LIST      restrict to these CPUs, e.g. 0-3,8
   --partition I/N    take slice I of N
   --reserved N       the last N workers run only high/critical work
@@ -41,6 +42,7 @@ struct Args {
   std::optional<std::string> synthetic;
   std::optional<std::string> xml;
   weft::Config config;
+  std::vector<std::string> env_origins;  // what the environment decided (Config::env_origins)
   bool json = false;
   bool help = false;
 };
@@ -55,10 +57,11 @@ unsigned parse_count(std::string_view flag, const std::string& value) {
 }
 
 weft::Pinning parse_pinning(const std::string& value) {
-  for (weft::Pinning p :
-       {weft::Pinning::none, weft::Pinning::core, weft::Pinning::pu, weft::Pinning::numa})
-    if (value == weft::to_string(p)) return p;
-  throw UsageError{"--pinning: '" + value + "' is not one of none, core, pu, numa"};
+  try {
+    return weft::parse_pinning(value, "--pinning");
+  } catch (const weft::ConfigError& e) {
+    throw UsageError{e.what()};
+  }
 }
 
 weft::Partition parse_partition(const std::string& value) {
@@ -133,9 +136,17 @@ std::string partition_text(const weft::Config& c) {
   return out;
 }
 
-std::string config_text(const weft::Config& c) {
+const char* pinning_text(const weft::Config& c) {
+  return c.pinning ? weft::to_string(*c.pinning) : "(default rule)";
+}
+
+std::string config_text(const weft::Config& c, const std::vector<std::string>& env_origins) {
   std::ostringstream out;
-  out << "Config: num_threads=" << c.num_threads << " pinning=" << weft::to_string(c.pinning)
+  out << "Environment:";
+  if (env_origins.empty()) out << " no WEFT_* or OMP_* variable changes the defaults\n";
+  else out << "\n";
+  for (const std::string& line : env_origins) out << "  " << line << "\n";
+  out << "Config: num_threads=" << c.num_threads << " pinning=" << pinning_text(c)
       << " cpuset=" << (c.cpuset.empty() ? "(all)" : c.cpuset) << " partition="
       << (c.partition ? partition_text(c) : "(none)")
       << " reserved_workers=" << c.reserved_workers << " use_smt=" << (c.use_smt ? 1 : 0)
@@ -143,7 +154,8 @@ std::string config_text(const weft::Config& c) {
   return out.str();
 }
 
-std::string report_json(const weft::Topology& t, const weft::Config& c, const weft::Placement& p) {
+std::string report_json(const weft::Topology& t, const Args& args, const weft::Placement& p) {
+  const weft::Config& c = args.config;
   std::ostringstream out;
   out << "{\"topology\":{\"source\":" << json_string(t.source()) << ",\"packages\":"
       << t.num_packages() << ",\"numa_nodes\":" << t.num_numa_nodes() << ",\"l3\":" << t.num_l3()
@@ -152,12 +164,16 @@ std::string report_json(const weft::Topology& t, const weft::Config& c, const we
       << t.budget().allowed_pus.size() << ",\"quota\":";
   if (t.budget().quota) out << *t.budget().quota; else out << "null";
   out << ",\"cpus\":" << t.budget().cpus() << "},\"config\":{\"num_threads\":" << c.num_threads
-      << ",\"pinning\":\"" << weft::to_string(c.pinning) << "\",\"cpuset\":" << json_string(c.cpuset)
+      << ",\"pinning\":" << (c.pinning ? json_string(weft::to_string(*c.pinning)) : "null")
+      << ",\"cpuset\":" << json_string(c.cpuset)
       << ",\"partition\":"
       << (c.partition ? json_string(partition_text(c)) : std::string("null"))
       << ",\"reserved_workers\":" << c.reserved_workers << ",\"use_smt\":"
       << (c.use_smt ? "true" : "false") << ",\"spin_us\":" << c.spin.count()
-      << "},\"placement\":" << p.to_json() << "}\n";
+      << "},\"environment\":[";
+  for (std::size_t i = 0; i < args.env_origins.size(); ++i)
+    out << (i ? "," : "") << json_string(args.env_origins[i]);
+  out << "],\"placement\":" << p.to_json() << "}\n";
   return out.str();
 }
 
@@ -167,9 +183,10 @@ int probe(const Args& args) {
                                                  : weft::Topology::probe();
   const weft::Placement placement = weft::plan_placement(topology, args.config);
   if (args.json)
-    std::cout << report_json(topology, args.config, placement);
+    std::cout << report_json(topology, args, placement);
   else
-    std::cout << topology.describe() << "\n" << config_text(args.config) << placement.describe();
+    std::cout << topology.describe() << "\n" << config_text(args.config, args.env_origins)
+              << placement.describe();
   return 0;
 }
 
@@ -177,7 +194,8 @@ int probe(const Args& args) {
 
 int main(int argc, char** argv) {
   try {
-    const Args args = parse_args({argv + 1, argv + argc}, weft::Config::from_env());
+    Args args = parse_args({argv + 1, argv + argc}, weft::Config::from_env());
+    args.env_origins = weft::Config::env_origins();
     if (args.help) {
       std::cout << usage_text;
       return 0;

@@ -1,5 +1,6 @@
 // Config::from_env and the enum names: the one place WEFT_* variables are read.
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <limits>
@@ -43,10 +44,40 @@ unsigned parse_unsigned(const char* name, const std::string& value) {
       parse_number(name, value, std::numeric_limits<unsigned>::max()));
 }
 
-Pinning parse_pinning(const char* name, const std::string& value) {
-  for (Pinning p : {Pinning::none, Pinning::core, Pinning::pu, Pinning::numa})
-    if (value == to_string(p)) return p;
-  throw ConfigError(std::string(name) + ": '" + value + "' is not one of none, core, pu, numa");
+std::string lower_case(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// The first entry of an OpenMP list value ("4,2" or "spread,close"): the outermost
+// level, the only one weft has.
+std::string first_of_list(const std::string& value) { return value.substr(0, value.find(',')); }
+
+// OMP_NUM_THREADS, when WEFT_NUM_THREADS is unset (torchrun sets it to 1 per worker).
+unsigned parse_omp_num_threads(const std::string& value) {
+  const std::string first = first_of_list(value);
+  unsigned n = 0;
+  try {
+    n = parse_unsigned("OMP_NUM_THREADS", first);
+  } catch (const ConfigError&) {
+  }
+  if (n == 0)
+    throw ConfigError("OMP_NUM_THREADS: '" + value +
+                      "' is not a positive integer or list of them (weft reads it when "
+                      "WEFT_NUM_THREADS is unset)");
+  return n;
+}
+
+// OMP_PROC_BIND, when WEFT_PINNING is unset: false unbinds; true or a policy (the first
+// of a list) binds each thread to a core, as OpenMP's places default to cores.
+Pinning parse_omp_proc_bind(const std::string& value) {
+  const std::string first = lower_case(first_of_list(value));
+  if (first == "false") return Pinning::none;
+  for (const char* bound : {"true", "close", "spread", "primary", "master"})
+    if (first == bound) return Pinning::core;
+  throw ConfigError("OMP_PROC_BIND: '" + value +
+                    "' is not one of false, true, close, spread, primary, master (weft reads "
+                    "it when WEFT_PINNING is unset)");
 }
 
 bool parse_bool(const char* name, const std::string& value) {
@@ -81,7 +112,8 @@ Partition parse_partition(const char* name, const std::string& value) {
 
 // Launchers that start several ranks per node say which one this process is; each rank
 // then takes its own slice of the node instead of all ranks piling onto the same cores.
-std::optional<Partition> partition_from_launcher() {
+// `origin` receives the variables that decided, for Config::env_origins.
+std::optional<Partition> partition_from_launcher(std::string& origin) {
   static constexpr const char* pairs[][2] = {
       {"OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"},  // Open MPI
       {"SLURM_LOCALID", "SLURM_NTASKS_PER_NODE"},                    // Slurm
@@ -97,25 +129,52 @@ std::optional<Partition> partition_from_launcher() {
     if (r >= n)
       throw ConfigError(std::string(pair[0]) + ": '" + *rank + "' is not below " + pair[1] +
                         " '" + *size + "'");
+    origin = std::string(pair[0]) + "=" + *rank + ", " + pair[1] + "=" + *size;
     return Partition{r, n};
   }
   return std::nullopt;
 }
 
-}  // namespace
-
-Config Config::from_env() {
+// Config::from_env and Config::env_origins share this reading; `origins` (may be null)
+// collects "field = value (VARIABLE=text)" for each field a variable decided.
+Config read_env(std::vector<std::string>* origins) {
   Config config;
-  if (auto v = env("WEFT_NUM_THREADS")) config.num_threads = parse_unsigned("WEFT_NUM_THREADS", *v);
-  if (auto v = env("WEFT_PINNING")) config.pinning = parse_pinning("WEFT_PINNING", *v);
+  auto decided = [origins](const std::string& field, const std::string& value,
+                           const std::string& because) {
+    if (origins != nullptr) origins->push_back(field + " = " + value + " (" + because + ")");
+  };
+  if (auto v = env("WEFT_NUM_THREADS")) {
+    config.num_threads = parse_unsigned("WEFT_NUM_THREADS", *v);
+    decided("num_threads", std::to_string(config.num_threads), "WEFT_NUM_THREADS=" + *v);
+  } else if (auto omp = env("OMP_NUM_THREADS")) {
+    config.num_threads = parse_omp_num_threads(*omp);
+    decided("num_threads", std::to_string(config.num_threads),
+            "OMP_NUM_THREADS=" + *omp + ", WEFT_NUM_THREADS unset");
+  }
+  if (auto v = env("WEFT_PINNING")) {
+    config.pinning = parse_pinning(*v, "WEFT_PINNING");
+    decided("pinning", to_string(*config.pinning), "WEFT_PINNING=" + *v);
+  } else if (auto omp = env("OMP_PROC_BIND")) {
+    config.pinning = parse_omp_proc_bind(*omp);
+    decided("pinning", to_string(*config.pinning),
+            "OMP_PROC_BIND=" + *omp + ", WEFT_PINNING unset");
+  }
   if (auto v = env("WEFT_CPUSET")) {
     parse_cpu_list(*v, "WEFT_CPUSET");  // reject it here, where the variable can be named
     config.cpuset = *v;
   }
-  if (auto v = env("WEFT_PARTITION"))
+  if (auto v = env("WEFT_PARTITION")) {
     config.partition = parse_partition("WEFT_PARTITION", *v);
-  else
-    config.partition = partition_from_launcher();
+    decided("partition", *v, "WEFT_PARTITION=" + *v);
+  } else {
+    std::string launcher;
+    config.partition = partition_from_launcher(launcher);
+    if (config.partition)
+      decided("partition",
+              std::to_string(config.partition->index) + "/" +
+                  std::to_string(config.partition->count),
+              launcher + ", WEFT_PARTITION unset");
+  }
   if (auto v = env("WEFT_RESERVED_WORKERS"))
     config.reserved_workers = parse_unsigned("WEFT_RESERVED_WORKERS", *v);
   if (auto v = env("WEFT_SPIN_US")) {
@@ -141,6 +200,23 @@ Config Config::from_env() {
     config.trace_capacity = default_env_trace_capacity;
   }
   return config;
+}
+
+}  // namespace
+
+Config Config::from_env() { return read_env(nullptr); }
+
+std::vector<std::string> Config::env_origins() {
+  std::vector<std::string> origins;
+  read_env(&origins);
+  return origins;
+}
+
+Pinning parse_pinning(const std::string& text, const std::string& field) {
+  const std::string value = lower_case(text);
+  for (Pinning p : {Pinning::none, Pinning::core, Pinning::pu, Pinning::numa})
+    if (value == to_string(p)) return p;
+  throw ConfigError(field + ": '" + text + "' is not one of none, core, pu, numa");
 }
 
 const char* to_string(Pinning pinning) {

@@ -231,6 +231,10 @@ Topology Topology::probe(const ProbeOptions& options) {
   std::vector<Core> cores = read_cores(t.get());
   CpuBudget budget;
   budget.allowed_pus = allowed;
+  // The kernel's count of online CPUs is the whole machine even inside a container whose
+  // cpuset hides part of it from hwloc.
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  budget.machine_pus = std::max(allowed.size(), online > 0 ? static_cast<std::size_t>(online) : 0);
   budget.quota = detail::read_cgroup_quota(options);
   return Topology(std::move(cores), std::move(budget), source);
 }

@@ -21,6 +21,7 @@
 #include <optional>
 #include <sstream>
 
+#include "observe/json_escape.hpp"
 #include "topology/cpu_list.hpp"
 #include "weft/topology.hpp"
 
@@ -182,6 +183,34 @@ void check_pinning(Pinning pinning) {
                     " is not one of none, core, pu, numa");
 }
 
+struct PinningChoice {
+  Pinning pinning;
+  std::string reason;
+};
+
+// Config::pinning's rule: unset binds only when this process owns its CPUs. The quota
+// does not count: it limits CPU time, not which cores, so quota-limited neighbours
+// still share every core.
+PinningChoice choose_pinning(const Topology& topology, const Config& config) {
+  if (config.pinning) {
+    check_pinning(*config.pinning);
+    return {*config.pinning, "Config::pinning (or WEFT_PINNING / OMP_PROC_BIND) is set"};
+  }
+  if (config.partition)
+    return {Pinning::core, "the partition " + partition_text(*config.partition) +
+                               " gives this process its own cores"};
+  if (!config.cpuset.empty())
+    return {Pinning::core, "the cpuset '" + config.cpuset + "' gives this process its own CPUs"};
+  const CpuBudget& budget = topology.budget();
+  const std::string machine = std::to_string(budget.machine_pus) + " CPUs";
+  if (budget.allowed_pus.size() < budget.machine_pus)
+    return {Pinning::core, "the affinity mask / cgroup cpuset (" +
+                               detail::format_cpu_list(budget.allowed_pus) +
+                               ") is narrower than the machine's " + machine};
+  return {Pinning::none, "this process may run on all " + machine +
+                             " of the machine, which other processes may share"};
+}
+
 unsigned distance(const WorkerPlacement& a, const WorkerPlacement& b) {
   if (a.core == b.core) return 0;
   if (a.l2 == b.l2) return 1;
@@ -245,7 +274,7 @@ Placement plan_placement(const Topology& topology, const Config& config) {
                            config.partition->index >= config.partition->count))
     throw ConfigError("partition: " + partition_text(*config.partition) +
                       " is not a partition (need index < count, count > 0)");
-  check_pinning(config.pinning);
+  const PinningChoice pinning = choose_pinning(topology, config);
 
   const std::vector<unsigned> allowed = usable_pus(topology, config);
   UsablePus pus(topology.num_cores());
@@ -278,12 +307,14 @@ Placement plan_placement(const Topology& topology, const Config& config) {
                       ")");
 
   placement.loop_threads = static_cast<unsigned>(std::max<std::size_t>(threads, 1));
-  placement.caller_cpus = cpus_for(topology, slots[0], config.pinning, cores, pus);
+  placement.pinning = pinning.pinning;
+  placement.pinning_reason = pinning.reason;
+  placement.caller_cpus = cpus_for(topology, slots[0], pinning.pinning, cores, pus);
   for (std::size_t i = 1; i <= num_workers; ++i) {
     const Slot& slot = slots[i % slots.size()];
     const Core& core = topology.cores()[slot.core];
     WorkerPlacement w;
-    w.cpus = cpus_for(topology, slot, config.pinning, cores, pus);
+    w.cpus = cpus_for(topology, slot, pinning.pinning, cores, pus);
     w.core = slot.core;
     w.numa_node = core.numa_node;
     w.l3 = core.l3;
@@ -301,9 +332,19 @@ std::string Placement::describe() const {
   std::ostringstream out;
   unsigned reserved = 0;
   for (const auto& w : workers) reserved += w.reserved ? 1 : 0;
-  out << "Placement: " << num_threads() << " threads = caller + " << workers.size()
-      << " worker(s)" << (reserved ? " (" + std::to_string(reserved) + " reserved)" : "")
-      << ", CPU budget " << format_number(cpu_budget) << "\n";
+  const auto count = [](std::size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  out << "Placement: ";
+  if (num_threads() > workers.size())
+    out << "loops run on " << count(num_threads(), "thread") << ", the caller and "
+        << count(workers.size(), "worker");
+  else  // one requested thread: the single worker exists only for submitted tasks
+    out << "loops run on " << count(num_threads(), "thread") << " (the caller), "
+        << count(workers.size(), "worker") << " for submitted tasks";
+  out << (reserved ? " (" + std::to_string(reserved) + " reserved)" : "") << ", CPU budget "
+      << format_number(cpu_budget) << "\n";
+  out << "  pinning " << to_string(pinning) << ": " << pinning_reason << "\n";
   constexpr std::size_t shown_steals = 8;
   auto cpus_text = [](const std::vector<unsigned>& cpus) {
     return cpus.empty() ? std::string("(unbound)") : detail::format_cpu_list(cpus);
@@ -332,7 +373,10 @@ std::string Placement::describe() const {
 std::string Placement::to_json() const {
   std::ostringstream out;
   out << "{\"num_threads\":" << num_threads() << ",\"cpu_budget\":" << format_number(cpu_budget)
-      << ",\"caller_cpus\":";
+      << ",\"pinning\":\"" << to_string(pinning) << "\",\"pinning_reason\":";
+  std::string reason;
+  detail::append_json_string(reason, pinning_reason);
+  out << reason << ",\"caller_cpus\":";
   json_list(out, caller_cpus);
   out << ",\"workers\":[";
   for (std::size_t i = 0; i < workers.size(); ++i) {

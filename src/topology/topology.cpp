@@ -45,6 +45,10 @@ void check_budget(const std::vector<Core>& cores, CpuBudget& budget, const std::
     throw TopologyError(source + ": allowed PUs " + detail::format_cpu_list(outside) +
                         " are not in the machine (its PUs are " +
                         detail::format_cpu_list(machine) + ")");
+  if (budget.machine_pus == 0) budget.machine_pus = machine.size();
+  if (budget.machine_pus < allowed.size())
+    throw TopologyError(source + ": the machine has " + std::to_string(budget.machine_pus) +
+                        " PUs, fewer than the " + std::to_string(allowed.size()) + " allowed");
   if (budget.quota && !(*budget.quota > 0.0 && std::isfinite(*budget.quota)))
     throw TopologyError(source + ": CPU quota " + std::to_string(*budget.quota) +
                         " is not a positive number of CPUs");
@@ -132,7 +136,8 @@ std::string Topology::describe() const {
         << detail::format_cpu_list(core_ids) << ", PUs " << detail::format_cpu_list(pus) << "\n";
   }
   out << "Budget: " << budget_.allowed_pus.size() << " allowed PUs ("
-      << detail::format_cpu_list(budget_.allowed_pus) << "), cgroup quota "
+      << detail::format_cpu_list(budget_.allowed_pus) << ") of the machine's "
+      << budget_.machine_pus << ", cgroup quota "
       << (budget_.quota ? format_cpus(*budget_.quota) + " CPUs" : std::string("none")) << " -> "
       << format_cpus(budget_.cpus()) << " CPUs\n";
   return out.str();

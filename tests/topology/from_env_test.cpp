@@ -46,7 +46,7 @@ TEST(TopologyConfigFromEnv, PinningAndSmtSpellings) {
   EnvGuard env;
   for (const char* p : {"none", "core", "pu", "numa"}) {
     env.set("WEFT_PINNING", p);
-    EXPECT_STREQ(to_string(Config::from_env().pinning), p);
+    EXPECT_STREQ(to_string(Config::from_env().pinning.value()), p);
   }
   for (auto [text, value] : {std::pair{"1", true}, {"true", true}, {"0", false}, {"false", false}}) {
     env.set("WEFT_USE_SMT", text);
@@ -221,6 +221,56 @@ TEST(TopologyConfigFromEnv, BadObserveValuesNameTheVariable) {
                                        "WEFT_TRACE_CAPACITY: '16777217' is not a non-negative integer in range"));
   observe.set("WEFT_TRACE_CAPACITY", "16777216");
   EXPECT_EQ(Config::from_env().trace_capacity, std::size_t{1} << 24);
+}
+
+TEST(TopologyConfigFromEnv, OmpNumThreadsWhenWeftIsUnset) {
+  EnvGuard env;
+  env.set("OMP_NUM_THREADS", "1");  // what torchrun sets per worker
+  EXPECT_EQ(Config::from_env().num_threads, 1u);
+  env.set("OMP_NUM_THREADS", "4,2,1");  // nested levels: weft takes the outermost
+  EXPECT_EQ(Config::from_env().num_threads, 4u);
+  env.set("WEFT_NUM_THREADS", "3");
+  EXPECT_EQ(Config::from_env().num_threads, 3u);
+  env.set("WEFT_NUM_THREADS", "");
+  for (const char* bad : {"0", "-2", "two", ",4"}) {
+    env.set("OMP_NUM_THREADS", bad);
+    EXPECT_TRUE(throws_with<ConfigError>(
+        [] { Config::from_env(); },
+        std::string("OMP_NUM_THREADS: '") + bad + "' is not a positive integer"));
+  }
+}
+
+TEST(TopologyConfigFromEnv, OmpProcBindWhenWeftPinningIsUnset) {
+  EnvGuard env;
+  EXPECT_FALSE(Config::from_env().pinning.has_value());  // the default rule decides
+  env.set("OMP_PROC_BIND", "false");
+  EXPECT_EQ(Config::from_env().pinning, Pinning::none);
+  for (const char* bound : {"true", "TRUE", "spread", "close,spread", "primary"}) {
+    env.set("OMP_PROC_BIND", bound);
+    EXPECT_EQ(Config::from_env().pinning, Pinning::core) << bound;
+  }
+  env.set("WEFT_PINNING", "NUMA");
+  EXPECT_EQ(Config::from_env().pinning, Pinning::numa);
+  env.set("WEFT_PINNING", "");
+  env.set("OMP_PROC_BIND", "sometimes");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "OMP_PROC_BIND: 'sometimes' is not one of false, true"));
+}
+
+TEST(TopologyConfigFromEnv, OriginsSayWhichVariableDecided) {
+  EnvGuard env;
+  EXPECT_TRUE(Config::env_origins().empty());
+  env.set("OMP_NUM_THREADS", "1");
+  env.set("OMP_PROC_BIND", "false");
+  env.set("LOCAL_RANK", "1");
+  env.set("LOCAL_WORLD_SIZE", "2");
+  const std::vector<std::string> expected{
+      "num_threads = 1 (OMP_NUM_THREADS=1, WEFT_NUM_THREADS unset)",
+      "pinning = none (OMP_PROC_BIND=false, WEFT_PINNING unset)",
+      "partition = 1/2 (LOCAL_RANK=1, LOCAL_WORLD_SIZE=2, WEFT_PARTITION unset)"};
+  EXPECT_EQ(Config::env_origins(), expected);
+  env.set("WEFT_NUM_THREADS", "2");
+  EXPECT_EQ(Config::env_origins()[0], "num_threads = 2 (WEFT_NUM_THREADS=2)");
 }
 
 }  // namespace

@@ -54,7 +54,8 @@ class EnvGuard {
     return {"WEFT_NUM_THREADS", "WEFT_PINNING", "WEFT_CPUSET", "WEFT_PARTITION",
             "WEFT_RESERVED_WORKERS", "WEFT_SPIN_US", "WEFT_USE_SMT",
             "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_LOCALID",
-            "SLURM_NTASKS_PER_NODE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"};
+            "SLURM_NTASKS_PER_NODE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "OMP_NUM_THREADS",
+            "OMP_PROC_BIND"};
   }
   std::map<std::string, std::string> saved_;
 };
@@ -69,9 +70,12 @@ inline std::vector<unsigned> range(unsigned first, unsigned last) {
 // 8 cores per L3, 2 PUs per core: 64 cores, 128 PUs.
 inline const char* const two_socket = "pack:2 numa:2 l3:2 core:8 pu:2";
 
+// Pinned to cores, so that the placement rules show in the cpus (a synthetic machine is
+// the whole machine, where the default leaves threads unbound: pinning_test.cpp).
 inline Config threads(unsigned n) {
   Config c;
   c.num_threads = n;
+  c.pinning = Pinning::core;
   return c;
 }
 

@@ -167,12 +167,15 @@ TEST(TopologyTwoSocket, DescribeAndJsonNameEveryWorker) {
   c.reserved_workers = 1;
   const Placement p = plan_placement(Topology::synthetic(two_socket), c);
   const std::string text = p.describe();
-  EXPECT_NE(text.find("4 threads = caller + 3 worker(s) (1 reserved)"), std::string::npos) << text;
+  EXPECT_NE(text.find("loops run on 4 threads, the caller and 3 workers (1 reserved)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("pinning core: Config::pinning"), std::string::npos) << text;
   EXPECT_NE(text.find("worker 2"), std::string::npos) << text;
   EXPECT_TRUE(p.workers[2].reserved);
   EXPECT_FALSE(p.workers[1].reserved);
   const std::string json = p.to_json();
-  EXPECT_EQ(json.rfind("{\"num_threads\":4,\"cpu_budget\":128,\"caller_cpus\":[0,1]", 0), 0u)
+  EXPECT_EQ(json.rfind("{\"num_threads\":4,\"cpu_budget\":128,\"pinning\":\"core\",", 0), 0u)
       << json;
   EXPECT_NE(json.find("\"reserved\":true"), std::string::npos);
 }

@@ -1,5 +1,21 @@
 # Everything weft and its tests need, found from the system: nothing is downloaded.
+# (The benchmarks' anchors are optional and looked up in bench/CMakeLists.txt.)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
-# IMPORTED_TARGET gives PkgConfig::hwloc; weftConfig.cmake re-creates it for consumers.
-pkg_check_modules(hwloc REQUIRED IMPORTED_TARGET hwloc>=2.0)
+# One minimum for hwloc, shared by this lookup, weftConfig.cmake and weft.pc.
+set(WEFT_HWLOC_MIN_VERSION 2.0)
+# IMPORTED_TARGET gives PkgConfig::hwloc; weftConfig.cmake re-creates it for consumers
+# of a static weft.
+pkg_check_modules(hwloc REQUIRED IMPORTED_TARGET hwloc>=${WEFT_HWLOC_MIN_VERSION})
+
+# The test suite is not optional once asked for: a missing GoogleTest stops the
+# configure with the package to install, rather than skipping the tests quietly.
+if(WEFT_BUILD_TESTS)
+  find_package(GTest QUIET)
+  if(NOT GTest_FOUND)
+    message(FATAL_ERROR
+      "WEFT_BUILD_TESTS is ON but GoogleTest was not found. Install it "
+      "(Debian/Ubuntu: apt-get install libgtest-dev) or configure with "
+      "-DWEFT_BUILD_TESTS=OFF.")
+  endif()
+endif()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages weft needs that are not there yet (run as root).
 set -euo pipefail
-packages=(g++ cmake make pkg-config libhwloc-dev hwloc libgtest-dev libbenchmark-dev
+packages=(g++ cmake make pkg-config libhwloc-dev libudev-dev hwloc libgtest-dev libbenchmark-dev
           libtbb-dev libpthreadpool-dev libeigen3-dev libxnnpack-dev python3)
 missing=()
 for p in "${packages[@]}"; do

@@ -39,6 +39,15 @@ enum class Priority : unsigned char {
 };
 inline constexpr unsigned num_priorities = 4;
 
+// What submit() does when Config::max_queued tasks are queued and not yet started
+// (README "Guarantees"). Only submits from threads that are not running one of the
+// scheduler's tasks are refused or held: a task's own spawns are always accepted.
+enum class QueuePolicy {
+  unbounded,  // no limit; nothing is counted (max_queued must stay 0)
+  block,      // the submitting thread waits until a worker starts a queued task
+  reject,     // submit raises weft::QueueFullError and does not take the task
+};
+
 // One of `count` disjoint slices of the machine, for N processes on one box.
 struct Partition {
   unsigned index = 0;
@@ -78,6 +87,14 @@ struct WEFT_EXPORT Config {
   // a row, a worker takes the lowest-level work it can see first, once. 0: off.
   unsigned aging_period = 64;          // WEFT_AGING_PERIOD=N
 
+  // Backpressure (README "Guarantees"). With block or reject, at most max_queued tasks
+  // submitted from outside the scheduler wait unstarted at once (its own tasks' spawns
+  // are always accepted and counted). Counting costs two atomic RMWs on one shared
+  // counter per task (queue, start); unbounded counts nothing and costs nothing.
+  // block and reject need max_queued > 0; unbounded needs 0 (ConfigError otherwise).
+  QueuePolicy queue_policy = QueuePolicy::unbounded;  // WEFT_QUEUE_POLICY=unbounded|block|reject
+  std::size_t max_queued = 0;                         // WEFT_MAX_QUEUED=N
+
   // Observability (Scheduler::metrics(), write_trace()).
   // Count per-worker metrics: a relaxed load+store per task and steal, one clock read
   // per idle/busy transition. false skips every hook: metrics() then reports the
@@ -88,7 +105,8 @@ struct WEFT_EXPORT Config {
   // space) with perf_event_open. Unavailable in many VMs and containers: the metrics
   // then show them as unavailable (WEFT_PERF_EVENTS=0 forces that).
   bool hardware_counters = false;      // WEFT_HARDWARE_COUNTERS=0|1|true|false
-  // Spans kept per worker for Scheduler::write_trace() (40 bytes each; the oldest is
+  // Spans kept per worker, and per calling thread that runs weft work (up to 8 such
+  // lanes), for Scheduler::write_trace() (40 bytes each; the oldest is
   // overwritten when full). 0: tracing off, no clock read per task. At most 1 << 24.
   std::size_t trace_capacity = 0;      // WEFT_TRACE_CAPACITY=N (65536 when WEFT_TRACE is set)
 
@@ -96,8 +114,9 @@ struct WEFT_EXPORT Config {
   // value), WEFT_PINNING (none|core|pu|numa, any case; else OMP_PROC_BIND: false unbinds,
   // true/close/spread/primary/master bind to cores),
   // WEFT_CPUSET, WEFT_PARTITION ("1/4"), WEFT_RESERVED_WORKERS, WEFT_SPIN_US and
-  // WEFT_USE_SMT (0|1|true|false), WEFT_METRICS_ENABLED, WEFT_HARDWARE_COUNTERS and
-  // WEFT_TRACE_CAPACITY (see the fields). Without WEFT_PARTITION, the partition comes from
+  // WEFT_USE_SMT (0|1|true|false), WEFT_METRICS_ENABLED, WEFT_HARDWARE_COUNTERS,
+  // WEFT_TRACE_CAPACITY, WEFT_QUEUE_POLICY and WEFT_MAX_QUEUED (see the fields;
+  // WEFT_MAX_QUEUED alone implies block). Without WEFT_PARTITION, the partition comes from
   // the launcher when it set one: OMPI_COMM_WORLD_LOCAL_RANK/_SIZE (Open MPI),
   // SLURM_LOCALID/SLURM_NTASKS_PER_NODE (Slurm), LOCAL_RANK/LOCAL_WORLD_SIZE (torchrun).
   // Raises ConfigError naming the variable and its value.
@@ -114,5 +133,7 @@ WEFT_EXPORT Pinning parse_pinning(const std::string& text, const std::string& fi
 // "none" | "core" | "pu" | "numa"
 WEFT_EXPORT const char* to_string(Pinning pinning);
 WEFT_EXPORT const char* to_string(Priority priority);
+// "unbounded" | "block" | "reject"
+WEFT_EXPORT const char* to_string(QueuePolicy policy);
 
 }  // namespace weft

@@ -47,6 +47,7 @@
 #include <unsupported/Eigen/CXX11/ThreadPool>
 
 #include "weft/config.hpp"
+#include "weft/detail/options_check.hpp"
 #include "weft/options.hpp"
 #include "weft/scheduler.hpp"
 #include "weft/task_group.hpp"
@@ -55,8 +56,10 @@ namespace weft {
 
 class EigenThreadPool final : public Eigen::ThreadPoolInterface {
  public:
+  // Raises ConfigError for a priority that is not a Priority (as submit would), here
+  // rather than from inside Eigen's first Schedule, where Eigen could not handle it.
   explicit EigenThreadPool(Scheduler& scheduler, std::optional<Priority> priority = std::nullopt)
-      : scheduler_(scheduler), group_(scheduler), priority_(priority) {}
+      : scheduler_(scheduler), group_(scheduler), priority_(checked(scheduler, priority)) {}
 
   // group_'s destructor waits for (and helps run) every closure scheduled so far.
   ~EigenThreadPool() override = default;
@@ -103,6 +106,14 @@ class EigenThreadPool final : public Eigen::ThreadPoolInterface {
   Scheduler& scheduler() const noexcept { return scheduler_; }
 
  private:
+  static std::optional<Priority> checked(const Scheduler& scheduler,
+                                        std::optional<Priority> priority) {
+    TaskOptions options;
+    options.priority = priority;
+    if (detail::may_be_invalid(options)) detail::check_options(options, scheduler.placement());
+    return priority;
+  }
+
   void run(std::function<void()> fn, const TaskOptions& options) {
     // noexcept: an exception escaping a closure terminates, as on Eigen's own threads.
     // (A TaskGroup would otherwise cancel every later closure, and Eigen's Barriers

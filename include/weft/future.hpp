@@ -55,7 +55,9 @@ class Future {
   T get() {
     wait();
     Release release{std::exchange(task_, nullptr)};
-    if (release.task->error) std::rethrow_exception(release.task->error);
+    // Taken out of the task block: the block may be freed by its last holder (a worker)
+    // while the caller still handles the exception, which then owns it alone.
+    if (release.task->error) std::rethrow_exception(std::exchange(release.task->error, nullptr));
     if constexpr (!std::is_void_v<T>) return std::move(release.task->template get<T>());
   }
 

@@ -45,7 +45,9 @@ struct WorkerMetrics {
 
   // Where the time went; busy + spinning + parked == the window (up to the skew of
   // one clock read on a live scheduler).
-  std::uint64_t busy_ns = 0;      // running tasks or loops, or looking for them
+  // Running tasks or loop parts, or searching right after being woken; a worker that
+  // has run nothing since it started reads 0.
+  std::uint64_t busy_ns = 0;
   std::uint64_t spinning_ns = 0;  // idle, polling for work before sleeping
   std::uint64_t parked_ns = 0;    // asleep until woken
   std::uint64_t parks = 0;        // times it went to sleep
@@ -86,6 +88,10 @@ struct WEFT_EXPORT Metrics {
   // Spinning workers skipped because they were being preempted (oversubscription):
   // summed over parks, Config::spin minus the spin budget actually used.
   std::uint64_t spin_cut_ns = 0;
+  // The most tasks queued and not yet started at one time during the window (the
+  // high-water mark of what Config::max_queued limits); it starts each window at the
+  // count queued then. nullopt with QueuePolicy::unbounded, which counts nothing.
+  std::optional<std::uint64_t> queued_high_water;
 
   // Sums over the workers (worker/core/numa_node/last_cpu are -1). An optional field is
   // set only when every worker has it.

@@ -75,11 +75,19 @@ class PriorityScope {
 // thread is running (boosted level included), so the subtasks and kernels of a critical
 // request are critical without passing the priority down; Priority::normal on a thread
 // that runs no weft work. See weft::current_priority().
+//
+// Validation: every entry point that takes TaskOptions or ForOptions (submit,
+// TaskGroup::run, every loop, EigenThreadPool) checks them with the same function
+// before it queues or runs anything, and raises ConfigError naming the field and the
+// value, e.g. "TaskOptions::priority: 7 is not a Priority", "ForOptions::numa_node: 5
+// has no worker of this scheduler (-1 = anywhere)". A field both structs have is
+// checked by the same rule, with the same text but for the struct's name.
 struct TaskOptions {
   std::optional<Priority> priority = std::nullopt;
   // Affinity hint: queue the task at this worker (index into Placement::workers) or on
   // this NUMA node's workers; -1 = no hint. Idle workers elsewhere may still steal it
-  // unless `strict` is set.
+  // unless `strict` is set. Other values must name a worker / a NUMA node that holds one
+  // of this scheduler's workers (both are checked when both are set; `worker` wins).
   int worker = -1;
   int numa_node = -1;
   bool strict = false;
@@ -88,12 +96,17 @@ struct TaskOptions {
 };
 
 struct ForOptions {
-  // Iterations per chunk handed out at a time. 0: automatic.
+  // Iterations per chunk handed out at a time. 0: automatic. Any value is valid; one
+  // larger than the range makes a single chunk.
   std::size_t grain = 0;
   std::optional<Priority> priority = std::nullopt;  // unset: inherit (see TaskOptions)
-  // At most this many threads run the loop, the caller included. 0: no cap.
+  // At most this many threads run the loop, the caller included. 0: no cap. Any value
+  // is valid; one above Scheduler::num_threads() is that count.
   unsigned max_threads = 0;
-  // Run only on the workers of this NUMA node / L3 domain (logical index); -1: anywhere.
+  // Run only on the workers of this NUMA node / L3 domain (logical index, as in
+  // WorkerPlacement); -1: anywhere. Another value must name a domain that holds a worker
+  // of this scheduler (with both set: a worker in both), else ConfigError; the caller
+  // always takes part, wherever it runs.
   int numa_node = -1;
   int l3 = -1;
   // parallel_reduce: split the range into fixed grain-sized chunks combined in range

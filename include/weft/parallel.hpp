@@ -19,7 +19,10 @@
 //  - If a body throws, no new chunk is started, the first exception is rethrown from the
 //    call once every participant has left, and no iteration runs after the call returns.
 //  - Arguments that make no sense (begin > end, a tile size of 0 for a non-empty
-//    extent) raise weft::ConfigError naming the argument and its value.
+//    extent, more tiles than std::size_t can count) and bad ForOptions (see
+//    weft/options.hpp) raise weft::ConfigError naming the argument and its value, before
+//    any iteration runs. Every range that fits in std::size_t is valid: a range of up to
+//    SIZE_MAX iterations is covered exactly once (counts are computed without wrapping).
 #pragma once
 
 #include <cstddef>
@@ -29,6 +32,7 @@
 #include <vector>
 
 #include "weft/scheduler.hpp"  // Safe both ways: scheduler.hpp includes this file at its end.
+#include "weft/detail/options_check.hpp"
 #include "weft/detail/range_exec.hpp"
 #include "weft/detail/range_loop.hpp"
 #include "weft/options.hpp"
@@ -47,10 +51,11 @@ void Scheduler::parallel_for(std::size_t begin, std::size_t end, Body&& body,
   static_assert(std::is_invocable_v<B&, std::size_t, std::size_t> ||
                     std::is_invocable_v<B&, std::size_t>,
                 "parallel_for: the body must be callable as body(i) or body(begin, end)");
+  detail::check_loop_options(*this, options);
   if (begin > end) detail::throw_bad_range("parallel_for", begin, end);
   const std::size_t count = end - begin;
   const detail::LoopShape shape = detail::shape_for(count, options.grain);
-  detail::ForExec<B> exec{body, begin, count, shape.unit};
+  detail::ForExec<B> exec{body, begin, count, shape.unit, options.grain};
   detail::run_units(*this, exec, shape.units, options.grain == 0, options);
 }
 
@@ -59,18 +64,20 @@ void Scheduler::parallel_for(std::size_t begin, std::size_t end, Body&& body,
 //     for (std::size_t c0 = 0; c0 < cols; c0 += tile_cols)
 //       body(r0, min(r0 + tile_rows, rows), c0, min(c0 + tile_cols, cols));
 // Tiles are numbered row-major and split like parallel_for's iterations, so each
-// thread gets a run of consecutive tiles. options.grain counts tiles.
+// thread gets a run of consecutive tiles. options.grain counts tiles. More tiles than
+// std::size_t counts (rows / tile_rows x cols / tile_cols > SIZE_MAX) is a ConfigError.
 template <class Body>
 void Scheduler::parallel_for_2d(std::size_t rows, std::size_t cols, std::size_t tile_rows,
                                 std::size_t tile_cols, Body&& body, const ForOptions& options) {
   using B = std::remove_reference_t<Body>;
-  if (tile_rows == 0 && rows != 0) detail::throw_bad_tile("parallel_for_2d", "tile_rows", "rows", rows);
-  if (tile_cols == 0 && cols != 0) detail::throw_bad_tile("parallel_for_2d", "tile_cols", "cols", cols);
-  if (rows == 0 || cols == 0) return;
-  const std::size_t tiles_c = detail::tiles_of(cols, tile_cols);
-  const std::size_t count = detail::tiles_of(rows, tile_rows) * tiles_c;
+  detail::check_loop_options(*this, options);
+  const detail::TileDim dims[] = {{"rows", rows, "tile_rows", tile_rows},
+                                  {"cols", cols, "tile_cols", tile_cols}};
+  std::size_t tiles[2];
+  const std::size_t count = detail::count_tiles("parallel_for_2d", dims, tiles);
+  if (count == 0) return;
   const detail::LoopShape shape = detail::shape_for(count, options.grain);
-  detail::For2dExec<B> exec{body, rows, cols, tile_rows, tile_cols, tiles_c, count, shape.unit};
+  detail::For2dExec<B> exec{body, rows, cols, tile_rows, tile_cols, tiles[1], count, shape.unit};
   detail::run_units(*this, exec, shape.units, options.grain == 0, options);
 }
 
@@ -79,21 +86,21 @@ void Scheduler::parallel_for_2d(std::size_t rows, std::size_t cols, std::size_t 
 //     for (j0 = 0; j0 < d1; j0 += tile1)
 //       for (k0 = 0; k0 < d2; k0 += tile2)
 //         body(i0, min(i0 + tile0, d0), j0, min(j0 + tile1, d1), k0, min(k0 + tile2, d2));
-// Tiles are numbered in that (row-major) order. options.grain counts tiles.
+// Tiles are numbered in that (row-major) order. options.grain counts tiles. More tiles
+// than std::size_t counts is a ConfigError, as for parallel_for_2d.
 template <class Body>
 void Scheduler::parallel_for_3d(std::size_t d0, std::size_t d1, std::size_t d2,
                                 std::size_t tile0, std::size_t tile1, std::size_t tile2,
                                 Body&& body, const ForOptions& options) {
   using B = std::remove_reference_t<Body>;
-  if (tile0 == 0 && d0 != 0) detail::throw_bad_tile("parallel_for_3d", "tile0", "d0", d0);
-  if (tile1 == 0 && d1 != 0) detail::throw_bad_tile("parallel_for_3d", "tile1", "d1", d1);
-  if (tile2 == 0 && d2 != 0) detail::throw_bad_tile("parallel_for_3d", "tile2", "d2", d2);
-  if (d0 == 0 || d1 == 0 || d2 == 0) return;
-  const std::size_t tiles1 = detail::tiles_of(d1, tile1);
-  const std::size_t tiles2 = detail::tiles_of(d2, tile2);
-  const std::size_t count = detail::tiles_of(d0, tile0) * tiles1 * tiles2;
+  detail::check_loop_options(*this, options);
+  const detail::TileDim dims[] = {
+      {"d0", d0, "tile0", tile0}, {"d1", d1, "tile1", tile1}, {"d2", d2, "tile2", tile2}};
+  std::size_t tiles[3];
+  const std::size_t count = detail::count_tiles("parallel_for_3d", dims, tiles);
+  if (count == 0) return;
   const detail::LoopShape shape = detail::shape_for(count, options.grain);
-  detail::For3dExec<B> exec{body, d0, d1, d2, tile0, tile1, tile2, tiles1, tiles2, count,
+  detail::For3dExec<B> exec{body, d0, d1, d2, tile0, tile1, tile2, tiles[1], tiles[2], count,
                             shape.unit};
   detail::run_units(*this, exec, shape.units, options.grain == 0, options);
 }
@@ -110,33 +117,21 @@ void Scheduler::parallel_for_3d(std::size_t d0, std::size_t d1, std::size_t d2,
 // to run. options.deterministic = true fixes them: chunks of exactly `grain`
 // iterations (grain 0: 1024, whatever the thread count), one result per chunk,
 // combined in order: bit-identical across runs and thread counts. That mode allocates
-// one partial per chunk; the default mode allocates only when threads stole work.
+// room for the partials of at most 16 Ki chunks per call (a longer range runs as
+// consecutive windows of chunks, with the same result); the default mode allocates
+// only when threads stole work.
 template <class T, class ChunkBody, class Combine>
 T Scheduler::parallel_reduce(std::size_t begin, std::size_t end, T init, ChunkBody&& chunk_body,
                              Combine&& combine, const ForOptions& options) {
   using C = std::remove_reference_t<ChunkBody>;
   static_assert(std::is_invocable_v<C&, std::size_t, std::size_t, T>,
                 "parallel_reduce: the chunk body must be callable as chunk_body(b, e, acc)");
+  detail::check_loop_options(*this, options);
   if (begin > end) detail::throw_bad_range("parallel_reduce", begin, end);
   const std::size_t count = end - begin;
   if (count == 0) return init;
   if (options.deterministic) {
-    const std::size_t grain =
-        options.grain != 0 ? options.grain : detail::loop_tuning::deterministic_grain;
-    const detail::LoopShape shape = detail::shape_for(count, grain);
-    std::vector<std::optional<T>> partials(detail::tiles_of(count, grain));
-    detail::DeterministicReduceExec<T, C> exec{chunk_body, init, begin, count,
-                                               shape.unit, grain, partials};
-    detail::run_units(*this, exec, shape.units, options.grain == 0, options);
-    std::optional<T> result;
-    for (auto& part : partials) {
-      if (result) {
-        result.emplace(combine(std::move(*result), std::move(*part)));
-      } else {
-        result.emplace(std::move(*part));
-      }
-    }
-    return std::move(*result);
+    return detail::deterministic_reduce(*this, begin, count, init, chunk_body, combine, options);
   }
   const detail::LoopShape shape = detail::shape_for(count, options.grain);
   detail::SlotArray<detail::ReduceSlot<T>, 16> slots(detail::loop_cap(*this, options, shape.units));

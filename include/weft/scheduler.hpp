@@ -21,17 +21,27 @@
 // oversubscription (their spins get preempted) they spin less, down to not at all.
 //
 // Shutdown: the destructor runs every task already submitted, then joins the workers.
-// Once destruction has begun, submit() from a thread that is not running one of this
-// scheduler's tasks raises SchedulerError. Destroying a scheduler from one of its own
-// workers is a programming error: it prints a message to stderr and calls
-// std::terminate (instead of deadlocking on joining itself).
+// Once destruction (or try_shutdown_for) has begun, submit() from a thread that is not
+// running one of this scheduler's tasks raises SchedulerError. Destroying a scheduler
+// from one of its own workers is a programming error: it prints a message to stderr and
+// calls std::terminate (instead of deadlocking on joining itself). try_shutdown_for
+// bounds the wait for a task that never returns.
+//
+// Wait depth: a waiting thread runs other tasks on its own stack, but never more than
+// a bounded number nested (README "Guarantees"); deeper, it blocks and a spare thread
+// with a fresh stack helps in its place, so chains of any length complete.
+//
+// Backpressure: Config::max_queued with QueuePolicy block or reject bounds the tasks
+// that threads outside the scheduler can queue; its own tasks' spawns always go in.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "weft/config.hpp"
 #include "weft/detail/loop_job.hpp"
@@ -50,10 +60,32 @@ class SchedulerError : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
+// submit() refused a task: Config::max_queued tasks were queued and not yet started,
+// with QueuePolicy::reject. The message names max_queued. The task was not taken.
+class QueueFullError : public SchedulerError {
+ public:
+  using SchedulerError::SchedulerError;
+};
+
+// What Scheduler::try_shutdown_for found.
+struct ShutdownResult {
+  struct StuckWorker {
+    unsigned worker = 0;  // index into Placement::workers
+    // TaskOptions::name of the task it is running (the innermost, when tasks nest),
+    // recorded while tracing is on (Config::trace_capacity > 0); else empty.
+    std::string task;
+  };
+  // Every worker ran out of work and exited, and every task queued was run.
+  bool complete = false;
+  // Workers still running a task when the timeout expired (empty when complete).
+  std::vector<StuckWorker> stuck;
+};
+
 namespace detail {
 class SchedulerCore;
 // Queues `task` per `options`; raises ConfigError for a bad hint, SchedulerError during
-// destruction, in both cases without taking the task. Defined in src/sched.
+// destruction, QueueFullError when Config::max_queued refuses it, in each case without
+// taking the task (QueuePolicy::block may wait here first). Defined in src/sched.
 WEFT_EXPORT void enqueue(SchedulerCore* core, Task* task, const TaskOptions& options);
 }  // namespace detail
 
@@ -64,6 +96,12 @@ class WEFT_EXPORT Scheduler {
   // Uses a ready-made placement (tests, synthetic machines); `config` supplies the rest
   // (spin). Pinning::none in `config` leaves the workers unbound.
   Scheduler(const Placement& placement, const Config& config);
+  // Runs every task already submitted, then joins the workers (waiting as long as a
+  // task runs). After a complete try_shutdown_for it has nothing left to do. After an
+  // incomplete one, it waits for workers that are not running a task, but does not
+  // wait for one still running a task: it prints which to stderr, detaches those
+  // threads and leaks the scheduler's internal state, so that they never touch freed
+  // memory if their task returns later.
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -72,6 +110,9 @@ class WEFT_EXPORT Scheduler {
   // options.worker / options.numa_node queue the task there (ConfigError when out of
   // range, or when a strict low/normal task could only go to reserved workers); other
   // workers may still take it unless options.strict. `worker` wins if both are set.
+  // With Config::max_queued tasks queued and not started, a submit from a thread that
+  // runs none of this scheduler's tasks waits for room (QueuePolicy::block) or raises
+  // QueueFullError (QueuePolicy::reject); a task's own submits are always accepted.
   template <class F>
   auto submit(F&& f, const TaskOptions& options = {})
       -> Future<std::decay_t<std::invoke_result_t<std::decay_t<F>&>>>;
@@ -103,6 +144,19 @@ class WEFT_EXPORT Scheduler {
   // Whether Config::background_nice is in effect: false when it is 0, or when this
   // process may not raise a thread's priority back (needs CAP_SYS_NICE or RLIMIT_NICE).
   bool background_nice_active() const;
+
+  // Shuts down like the destructor, but waits at most `timeout` for the workers: it
+  // begins shutdown (from now on submit() from a thread running none of this
+  // scheduler's tasks raises SchedulerError; loops run on the caller alone), lets the
+  // workers run everything queued and exit, joins them, runs any leftover on the
+  // calling thread (a strict task queued for a worker that had already left), and
+  // reports complete. If a worker is still running a task at the deadline (one that
+  // blocks on something that never happens), it returns at once with that worker in
+  // `stuck`, instead of hanging; the other workers keep running and exiting. Call it
+  // again (say, after releasing what the task waits for) to finish. After a complete
+  // result the destructor is a no-op. Raises SchedulerError when called from inside one
+  // of this scheduler's tasks (it would wait for itself). One caller at a time.
+  ShutdownResult try_shutdown_for(std::chrono::milliseconds timeout);
 
   // Per-worker metrics (weft/metrics.hpp) since construction or the last
   // reset_metrics(). Any thread, any time; reads /proc and allocates: call it per

@@ -145,6 +145,7 @@ std::string Metrics::to_json() const {
     append_optional(o.key("throttled_periods"), throttled_periods);
     append_optional(o.key("throttled_ns"), throttled_ns);
     append_u64(o.key("spin_cut_ns"), spin_cut_ns);
+    append_optional(o.key("queued_high_water"), queued_high_water);
     append_double(o.key("imbalance"), imbalance);
     append_worker(o.key("totals"), totals);
     std::string& a = o.key("workers");
@@ -182,6 +183,10 @@ std::string Metrics::to_string() const {
     out += "cgroup throttling: unavailable (no cgroup cpu.stat)\n";
   }
   out += "spinning cut for oversubscription: " + duration(spin_cut_ns) + "\n";
+  out += "queued tasks, high-water mark: " +
+         (queued_high_water ? std::to_string(*queued_high_water)
+                            : std::string("not counted (QueuePolicy::unbounded)")) +
+         "\n";
   return out;
 }
 

@@ -14,7 +14,8 @@ void WorkerObserver::thread_started() {
   // release: a sampler that sees the tid may read the thread's /proc entry.
   tid_.store(tid, std::memory_order_release);
   perf_.open(tid, hardware_counters_);
-  enter(State::busy);
+  // Not enter(State::busy): starting up is not work (worker_counters.hpp).
+  counters_.note_cpu(now_ns(), current_cpu());
 }
 
 void WorkerObserver::thread_exiting() noexcept {
@@ -47,7 +48,7 @@ WorkerSample WorkerObserver::sample(std::uint64_t now) const {
 
 Observer::Observer(const Placement& placement, const ObserveOptions& options, std::uint64_t start_ns)
     : cpu_budget_(placement.cpu_budget), trace_capacity_(options.trace_capacity),
-      origin_ns_(start_ns) {
+      origin_ns_(start_ns), callers_(options.trace_capacity) {
   workers_.reserve(placement.workers.size());
   for (const WorkerPlacement& p : placement.workers) {
     workers_.push_back(std::make_unique<WorkerObserver>(options, start_ns));
@@ -85,9 +86,26 @@ std::string Observer::trace_json() const {
   tracks.reserve(workers_.size());
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     TraceRing::Snapshot snap = workers_[i]->trace();
-    tracks.push_back(TraceTrack{static_cast<int>(i), metric_places_[i].core,
-                                metric_places_[i].numa_node, std::move(snap.spans), snap.dropped});
+    TraceTrack track;
+    track.worker = static_cast<int>(i);
+    track.core = metric_places_[i].core;
+    track.numa_node = metric_places_[i].numa_node;
+    track.spans = std::move(snap.spans);
+    track.dropped = snap.dropped;
+    tracks.push_back(std::move(track));
   }
+  std::uint64_t lost = 0;
+  for (CallerTraces::Lane& lane : callers_.snapshot(&lost)) {
+    // A lane claimed by a thread whose spans were all overwritten still shows (empty):
+    // the dropped count says what happened.
+    TraceTrack track;
+    track.kind = lane.shared ? TrackKind::callers : TrackKind::caller;
+    track.caller_tid = lane.tid;
+    track.spans = std::move(lane.snapshot.spans);
+    track.dropped = lane.snapshot.dropped;
+    tracks.push_back(std::move(track));
+  }
+  if (lost != 0 && !tracks.empty()) tracks.back().dropped += lost;
   return trace_to_json(tracks, origin_ns_, static_cast<int>(::getpid()));
 }
 

@@ -1,20 +1,24 @@
 // The scheduler's single entry point into the observe stage: one Observer per
 // scheduler, one WorkerObserver per worker thread. The scheduler's wiring is a handful
-// of one-line calls (see /tmp/observe-hooks.md, later the README):
+// of one-line calls (docs/observability.md has the whole picture):
 //
 //   worker_main start:    obs.thread_started();
 //   spin start / end:     obs.enter(State::spinning) / obs.enter(State::busy)
 //   park / after waking:  obs.enter(State::parked)  / obs.enter(State::busy)
-//   execute a task:       ObservedSpan span(obs_or_null, SpanKind::task, priority, name);
-//   execute a loop slot:  ObservedSpan span(obs_or_null, SpanKind::loop, priority, name);
+//   execute a task:       ObservedSpan span(obs_or_null, observer.caller_traces(),
+//                                           SpanKind::task, priority, name);
+//   execute a loop slot:  the same with SpanKind::loop (a worker's invitation, or slot 0
+//                         on the thread that called the loop)
 //   each victim scanned:  obs.steal_attempted();   a steal that got a task:
 //                         obs.steal_succeeded(observer.distance(self, victim));
 //   spin budget cut:      obs.spin_cut(ns)
 //   Scheduler::metrics(): observer.metrics(queue_depths)
 //
 // Threads: the WorkerObserver hooks run on the owning worker only (single writer, see
-// worker_counters.hpp); metrics(), reset(), trace_json() and write_trace() run on any
-// thread, concurrently with the workers and with each other.
+// worker_counters.hpp); an ObservedSpan without a worker (a thread weft did not create)
+// records on that thread's caller lane (caller_trace.hpp); metrics(), reset(),
+// trace_json() and write_trace() run on any thread, concurrently with the workers and
+// with each other.
 #pragma once
 
 #include <sys/types.h>
@@ -29,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "observe/caller_trace.hpp"
 #include "observe/clock.hpp"
 #include "observe/metrics_builder.hpp"
 #include "observe/perf_counters.hpp"
@@ -45,6 +50,9 @@ namespace weft::detail {
 struct ObserveOptions {
   bool hardware_counters = false;
   std::size_t trace_capacity = 0;  // spans kept per worker; 0 = tracing off
+  // false (Config::metrics off): no hook will report, and a worker's time then reads
+  // as busy throughout, as documented for Config::metrics.
+  bool counting = true;
   std::string cgroup_root = "/sys/fs/cgroup";
   // cpu.stat is read from this directory when set; otherwise it is found from
   // /proc/self/cgroup below cgroup_root.
@@ -57,15 +65,21 @@ class alignas(64) WorkerObserver {
 
   WorkerObserver(const ObserveOptions& options, std::uint64_t start_ns)
       : hardware_counters_(options.hardware_counters), ring_(options.trace_capacity) {
-    // Before the thread exists the worker counts as busy (starting up): the window's
-    // time then adds up from the scheduler's construction on.
-    counters_.start(State::busy, start_ns);
+    // Accounting starts with the scheduler, so the window's time adds up from its
+    // construction on. Until the worker runs its first task or loop part it is idle,
+    // not busy: its thread may not even exist yet (worker_counters.hpp).
+    if (options.counting) {
+      counters_.start_idle(start_ns);
+    } else {
+      counters_.start(State::busy, start_ns);
+    }
   }
 
   // --- owner thread only ---
 
   // First thing on the worker thread: records its tid (for /proc context switches),
-  // opens its perf group when enabled (syscalls, once), samples its CPU.
+  // opens its perf group when enabled (syscalls, once), samples its CPU. The worker
+  // stays idle: it becomes busy with its first work (begin_work).
   void thread_started();
   // Last thing on the worker thread: keeps its final context-switch counts, since its
   // /proc entry goes away with it (metrics() after the workers exited still has them).
@@ -77,6 +91,17 @@ class alignas(64) WorkerObserver {
   void enter(State state, std::uint64_t now) noexcept { counters_.enter(state, now, current_cpu()); }
 
   bool tracing() const noexcept { return ring_.enabled(); }
+  // A task or loop part starts on this worker: from now on it is busy, if it was idle
+  // (its first work since starting, or work that a spin found). The worker loop enters
+  // busy itself only on waking from a park. Returns the span's begin time when tracing
+  // (else 0): one clock read serves both.
+  std::uint64_t begin_work() noexcept {
+    const bool idle = !counters_.busy();
+    if (!idle && !ring_.enabled()) return 0;
+    const std::uint64_t now = now_ns();
+    if (idle) enter(State::busy, now);
+    return ring_.enabled() ? now : 0;
+  }
   // Counts a finished task or loop part and, when tracing, records its span.
   void finished(SpanKind kind, Priority priority, const char* name, std::uint64_t begin_ns,
                 std::uint64_t end_ns, std::uint64_t loop_chunks = 1) noexcept {
@@ -113,17 +138,33 @@ class alignas(64) WorkerObserver {
 };
 
 // Times a task or a loop part on the current thread and reports it when it ends
-// (also when it ends by an exception). `worker` null (an external thread helping
-// while it waits) makes it a no-op. Reads the clock only when tracing.
+// (also when it ends by an exception). On a worker (`worker` non-null) it counts the
+// work and traces it on the worker's track. On any other thread (`worker` null: the
+// thread that called a loop, one helping while it waits) it only traces, on that
+// thread's caller lane when `callers` is non-null (tracing on; metrics have rows for
+// workers only); with both null it does nothing. Reads the clock only when tracing,
+// or once when a worker goes from idle to busy.
 class ObservedSpan {
  public:
+  ObservedSpan(WorkerObserver* worker, CallerTraces* callers, SpanKind kind, Priority priority,
+               const char* name) noexcept
+      : worker_(worker), callers_(worker == nullptr ? callers : nullptr), kind_(kind),
+        priority_(priority), name_(name) {
+    if (worker_ != nullptr) {
+      begin_ = worker_->begin_work();
+    } else if (callers_ != nullptr) {
+      begin_ = now_ns();
+    }
+  }
   ObservedSpan(WorkerObserver* worker, SpanKind kind, Priority priority, const char* name) noexcept
-      : worker_(worker), kind_(kind), priority_(priority), name_(name),
-        begin_(worker != nullptr && worker->tracing() ? now_ns() : 0) {}
+      : ObservedSpan(worker, nullptr, kind, priority, name) {}
   ~ObservedSpan() {
-    if (worker_ == nullptr) return;
-    const std::uint64_t end = worker_->tracing() ? now_ns() : 0;
-    worker_->finished(kind_, priority_, name_, begin_, end, chunks_);
+    if (worker_ != nullptr) {
+      const std::uint64_t end = worker_->tracing() ? now_ns() : 0;
+      worker_->finished(kind_, priority_, name_, begin_, end, chunks_);
+    } else if (callers_ != nullptr) {
+      callers_->record(Span{name_, priority_, kind_, begin_, now_ns()});
+    }
   }
   // Loop parts: how many chunks of the loop this part ran (default 1).
   void set_loop_chunks(std::uint64_t n) noexcept { chunks_ = n; }
@@ -132,10 +173,11 @@ class ObservedSpan {
 
  private:
   WorkerObserver* worker_;
+  CallerTraces* callers_;
   SpanKind kind_;
   Priority priority_;
   const char* name_;
-  std::uint64_t begin_;
+  std::uint64_t begin_ = 0;
   std::uint64_t chunks_ = 1;
 };
 
@@ -166,11 +208,15 @@ class Observer {
   // Starts a new window (the trace is not affected).
   void reset(std::uint64_t now = now_ns());
 
-  // The workers' spans as Chrome trace-event JSON (see trace_buffer.hpp for when the
-  // snapshot is complete); write_trace raises std::runtime_error naming the path.
+  // The spans as Chrome trace-event JSON: a track per worker, then one per calling
+  // thread that ran weft work (see trace_buffer.hpp for when the snapshot is complete);
+  // write_trace raises std::runtime_error naming the path.
   std::string trace_json() const;
   void write_trace(const std::string& path) const;
   bool tracing() const { return trace_capacity_ != 0; }
+  // Where threads that are not this scheduler's workers record their spans (for
+  // ObservedSpan); null when tracing is off, so that they then do nothing at all.
+  CallerTraces* caller_traces() noexcept { return trace_capacity_ != 0 ? &callers_ : nullptr; }
 
  private:
   MetricsSample sample(std::uint64_t now) const;
@@ -184,6 +230,7 @@ class Observer {
   double cpu_budget_;
   std::size_t trace_capacity_;
   std::uint64_t origin_ns_;
+  CallerTraces callers_;
   std::optional<std::string> cpu_stat_dir_;
   mutable std::mutex baseline_mutex_;  // metrics()/reset() only, never the workers
   MetricsSample baseline_;

@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 
 #include "observe/json_escape.hpp"
@@ -22,6 +23,8 @@ void append_us(std::string& out, std::uint64_t ns) {
 }
 
 std::string track_label(const TraceTrack& t) {
+  if (t.kind == TrackKind::caller) return "caller (tid " + std::to_string(t.caller_tid) + ")";
+  if (t.kind == TrackKind::callers) return "other callers (shared lane)";
   std::string label = "worker " + std::to_string(t.worker);
   if (t.core >= 0 || t.numa_node >= 0) {
     label += " (";
@@ -42,15 +45,31 @@ std::string trace_to_json(const std::vector<TraceTrack>& tracks, std::uint64_t o
   out += "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + pid_text +
          ",\"tid\":0,\"args\":{\"name\":\"weft\"}}";
   std::uint64_t dropped = 0;
+  std::set<long> worker_tids;
+  long last_worker = -1;
+  for (const TraceTrack& track : tracks) {
+    if (track.kind != TrackKind::worker) continue;
+    worker_tids.insert(track.worker);
+    last_worker = std::max<long>(last_worker, track.worker);
+  }
+  long next_sort = last_worker + 1;  // callers after the workers, in the order given
   for (const TraceTrack& track : tracks) {
     dropped += track.dropped;
-    const std::string tid_text = std::to_string(track.worker);
+    long tid = track.worker;
+    long sort = track.worker;
+    if (track.kind != TrackKind::worker) {
+      tid = track.kind == TrackKind::callers ? shared_callers_tid
+            : worker_tids.count(track.caller_tid) != 0 ? track.caller_tid + caller_tid_offset
+                                                       : track.caller_tid;
+      sort = next_sort++;
+    }
+    const std::string tid_text = std::to_string(tid);
     out += ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" + pid_text + ",\"tid\":" + tid_text +
            ",\"args\":{\"name\":";
     append_json_string(out, track_label(track));
     out += "}}";
     out += ",\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":" + pid_text +
-           ",\"tid\":" + tid_text + ",\"args\":{\"sort_index\":" + tid_text + "}}";
+           ",\"tid\":" + tid_text + ",\"args\":{\"sort_index\":" + std::to_string(sort) + "}}";
     // Viewers nest complete events on one track by start time, outer (longer) first.
     std::vector<Span> spans = track.spans;
     std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {

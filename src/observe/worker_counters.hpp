@@ -15,6 +15,11 @@
 //
 // Windows (Scheduler::reset_metrics) never write here: they subtract a baseline
 // snapshot, which keeps the single-writer rule.
+//
+// A worker is busy only from the first work it runs (WorkerObserver::begin_work), not
+// from its construction: the time before its thread has run anything (thread creation,
+// pinning, the first empty scan) is idle and counts as parked. Counting it as busy made
+// a fresh scheduler report its workers ~100% busy with nothing run.
 #pragma once
 
 #include <array>
@@ -53,14 +58,31 @@ class alignas(64) WorkerCounters {
 
   // Begins time accounting in `state` at `now`. Until then every time reads zero.
   void start(State state, std::uint64_t now, int cpu = -1) noexcept {
-    write_transition(state, now, cpu, /*accumulate=*/false);
+    write_transition(static_cast<unsigned>(state), now, cpu, /*accumulate=*/false);
+  }
+  // Begins time accounting at `now` for a worker whose thread has not run anything yet
+  // (see the file comment): the time counts as parked, entering `parked` from here is a
+  // park, and leaving for busy or spinning is not a wake-up (nothing woke it), so a
+  // worker that started and went to sleep shows one park more than wake-ups.
+  void start_idle(std::uint64_t now) noexcept {
+    write_transition(starting, now, -1, /*accumulate=*/false);
   }
 
   // Leaves the current state at `now` (its time grows by now - since) and enters
   // `state`. `cpu` is sched_getcpu() or -1: a change from the last one counts a
   // migration. Entering `parked` counts a park; leaving it counts a wake-up.
   void enter(State state, std::uint64_t now, int cpu = -1) noexcept {
-    write_transition(state, now, cpu, /*accumulate=*/true);
+    write_transition(static_cast<unsigned>(state), now, cpu, /*accumulate=*/true);
+  }
+  // Samples the CPU without changing the state (time accounting continues).
+  void note_cpu(std::uint64_t now, int cpu) noexcept {
+    // relaxed: we are the only writer of state_.
+    write_transition(state_.load(std::memory_order_relaxed), now, cpu, /*accumulate=*/true);
+  }
+  // Whether the owner is in the busy state now (owner only: a plain load of its own field).
+  bool busy() const noexcept {
+    // relaxed: we are the only writer of state_.
+    return state_.load(std::memory_order_relaxed) == static_cast<unsigned>(State::busy);
   }
 
   void task_run(Priority priority) noexcept { bump(tasks_run_[static_cast<unsigned>(priority)]); }
@@ -111,19 +133,23 @@ class alignas(64) WorkerCounters {
       // it can only be slow to finish if it was preempted there.
       if (attempt > 64) std::this_thread::yield();
     }
-    if (state != not_started && now > since) s.time_ns[state] += now - since;
+    if (state != not_started && now > since) s.time_ns[bucket(state)] += now - since;
     return s;
   }
 
  private:
   static constexpr unsigned not_started = 3;
+  // Accounting began, the owner has run nothing yet (start_idle); time counts as parked.
+  static constexpr unsigned starting = 4;
+  static constexpr unsigned parked = static_cast<unsigned>(State::parked);
+  static constexpr unsigned bucket(unsigned state) noexcept { return state == starting ? parked : state; }
 
   static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
     // relaxed load + store: single writer (see the file comment), so no update is lost.
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 
-  void write_transition(State next, std::uint64_t now, int cpu, bool accumulate) noexcept {
+  void write_transition(unsigned next, std::uint64_t now, int cpu, bool accumulate) noexcept {
     // relaxed loads of our own fields: we are their only writer.
     const std::uint32_t seq = seq_.load(std::memory_order_relaxed);
     // relaxed: the release stores below cannot be reordered before this store, so a
@@ -132,13 +158,13 @@ class alignas(64) WorkerCounters {
     const unsigned prev = state_.load(std::memory_order_relaxed);
     if (accumulate && prev != not_started) {
       const std::uint64_t since = since_.load(std::memory_order_relaxed);
+      auto& time = time_ns_[bucket(prev)];
       if (now > since) {
-        time_ns_[prev].store(time_ns_[prev].load(std::memory_order_relaxed) + (now - since),
-                             std::memory_order_release);
+        time.store(time.load(std::memory_order_relaxed) + (now - since), std::memory_order_release);
       }
-      if (next == State::parked && prev != static_cast<unsigned>(State::parked))
+      if (next == parked && prev != parked)
         parks_.store(parks_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-      if (prev == static_cast<unsigned>(State::parked) && next != State::parked)
+      if (prev == parked && next != parked)
         wakeups_.store(wakeups_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     }
     if (cpu >= 0) {
@@ -148,7 +174,7 @@ class alignas(64) WorkerCounters {
       last_cpu_.store(cpu, std::memory_order_release);
     }
     // release on each data store: see snapshot().
-    state_.store(static_cast<unsigned>(next), std::memory_order_release);
+    state_.store(next, std::memory_order_release);
     since_.store(now, std::memory_order_release);
     // release: publishes the data stores above to a reader that sees the even sequence.
     seq_.store(seq + 2, std::memory_order_release);

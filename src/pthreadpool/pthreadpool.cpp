@@ -3,6 +3,12 @@
 // row-major, run by Scheduler::parallel_for over the tile numbers. Each chunk of tile
 // numbers is turned back into coordinates once (a few divisions) and then walked like
 // an odometer, so the per-tile cost is an add and a compare per dimension.
+//
+// Counts are computed with weft's checked arithmetic (weft/detail/checked.hpp): a grid
+// of more tiles than size_t can number (say 2^40 x 2^40) cannot be one parallel_for,
+// and this C ABI has no error to return, so its leading dimensions are walked in order
+// on the caller, each step a parallel_for over the trailing dimensions: every tile is
+// still visited once, in row-major order, as pthreadpool would (never a silent skip).
 #include "weft/pthreadpool.h"
 
 // Drift check: where the upstream header is installed, its prototypes and ours meet in
@@ -20,6 +26,7 @@
 #include <memory>
 
 #include "weft/config.hpp"
+#include "weft/detail/checked.hpp"
 #include "weft/options.hpp"
 #include "weft/scheduler.hpp"
 #include "weft/topology.hpp"
@@ -97,27 +104,71 @@ struct Grid {
   std::size_t range[max_dims] = {};
   std::size_t tile[max_dims] = {};
   std::size_t tiles[max_dims] = {};
-  std::size_t count = 1;  // tiles in all
 
   Grid& dim(std::size_t r, std::size_t t = 1) {
     // pthreadpool divides by the tile size; a zero tile is treated as 1 instead.
     t = std::max<std::size_t>(t, 1);
     range[dims] = r;
     tile[dims] = t;
-    tiles[dims] = r / t + (r % t != 0);
-    count *= tiles[dims];
+    tiles[dims] = weft::detail::ceil_div(r, t);
     ++dims;
     return *this;
   }
 };
 
-// Calls call(thread, start, size) for tiles [b, e) in row-major order, where start[d]
-// is the first item of the tile in dimension d and size[d] its extent there.
-template <class Call>
-void walk_tiles(const Grid& g, std::size_t b, std::size_t e, unsigned thread, const Call& call) {
-  std::size_t start[max_dims], size[max_dims];
-  std::size_t rest = b;
+// How a grid runs: dimensions [0, outer) in order on the caller, and for each of their
+// tiles one parallel_for over the `count` tiles of dimensions [outer, dims). outer is 0
+// unless the product of all tile counts overflows size_t.
+struct GridSplit {
+  unsigned outer = 0;
+  std::size_t count = 0;  // 0: an empty grid
+};
+
+GridSplit split_grid(const Grid& g) {
+  for (unsigned d = 0; d < g.dims; ++d) {
+    if (g.tiles[d] == 0) return {};
+  }
+  GridSplit split;
+  split.count = 1;
+  // The longest suffix of dimensions whose tiles size_t can count.
   for (unsigned d = g.dims; d-- > 0;) {
+    if (!weft::detail::checked_mul(split.count, g.tiles[d], split.count)) {
+      split.outer = d + 1;
+      break;
+    }
+  }
+  return split;
+}
+
+// Moves the tile at start[d] (extent size[d]) to the next tile of dimension d; false
+// when it was the last one (start[d] is then back at 0). No start + tile: with a tile
+// near SIZE_MAX that sum wraps below the range.
+inline bool next_tile(const Grid& g, unsigned d, std::size_t* start, std::size_t* size) {
+  if (g.tile[d] < g.range[d] - start[d]) {
+    start[d] += g.tile[d];
+    size[d] = std::min(g.tile[d], g.range[d] - start[d]);
+    return true;
+  }
+  start[d] = 0;
+  size[d] = std::min(g.tile[d], g.range[d]);
+  return false;
+}
+
+// Calls call(thread, start, size) for tiles [b, e) (numbered row-major over dimensions
+// [outer, dims)) in order, where start[d] is the first item of the tile in dimension d
+// and size[d] its extent there; start/size of dimensions [0, outer) come from `fixed`.
+template <class Call>
+void walk_tiles(const Grid& g, unsigned outer, const std::size_t* fixed_start,
+                const std::size_t* fixed_size, std::size_t b, std::size_t e, unsigned thread,
+                const Call& call) {
+  std::size_t start[max_dims], size[max_dims];
+  for (unsigned d = 0; d < outer; ++d) {
+    start[d] = fixed_start[d];
+    size[d] = fixed_size[d];
+  }
+  std::size_t rest = b;
+  for (unsigned d = g.dims; d-- > outer;) {
+    // (rest % tiles) * tile < range: the tile exists.
     start[d] = (rest % g.tiles[d]) * g.tile[d];
     rest /= g.tiles[d];
     size[d] = std::min(g.tile[d], g.range[d] - start[d]);
@@ -125,40 +176,31 @@ void walk_tiles(const Grid& g, std::size_t b, std::size_t e, unsigned thread, co
   for (std::size_t t = b;;) {
     call(thread, static_cast<const std::size_t*>(start), static_cast<const std::size_t*>(size));
     if (++t == e) break;
-    // Next tile: bump the last dimension, carrying into earlier ones. t < count, so the
-    // carry stops before running off dimension 0.
-    for (unsigned d = g.dims - 1;; --d) {
-      start[d] += g.tile[d];
-      if (start[d] < g.range[d]) {
-        size[d] = std::min(g.tile[d], g.range[d] - start[d]);
-        break;
-      }
-      start[d] = 0;
-      size[d] = std::min(g.tile[d], g.range[d]);
-    }
+    // Next tile: bump the last dimension, carrying into earlier ones. t < the count of
+    // dimensions [outer, dims), so the carry stops before running off dimension outer.
+    unsigned d = g.dims - 1;
+    while (!next_tile(g, d, start, size)) --d;
   }
 }
 
+// One parallel_for (or an inline walk) over the trailing dimensions, with the leading
+// ones fixed at start/size[0, outer).
 template <class Call>
-void run_grid(pthreadpool* pool, const Grid& grid, std::uint32_t flags, const Call& call) {
-  if (grid.count == 0) return;
-  const bool no_denormals = (flags & PTHREADPOOL_FLAG_DISABLE_DENORMALS) != 0;
+void run_part(pthreadpool* pool, const Grid& grid, const GridSplit& split,
+              const std::size_t* start, const std::size_t* size, bool no_denormals,
+              const Call& call) {
   if (pool == nullptr) {
     DenormalGuard guard(no_denormals);
-    walk_tiles(grid, 0, grid.count, 0, call);
+    walk_tiles(grid, split.outer, start, size, 0, split.count, 0, call);
     return;
   }
-  // Relaxed (all counters): statistics, read after the counted calls returned, which
-  // orders them (parallel_for's join, or the caller's own program order).
-  pool->calls.fetch_add(1, std::memory_order_relaxed);
-  if (!pool->scheduler || grid.count == 1) {
-    pool->inline_calls.fetch_add(1, std::memory_order_relaxed);
+  if (!pool->scheduler || split.count == 1) {
     const unsigned thread = thread_index(*pool);
     {
       DenormalGuard guard(no_denormals);
-      walk_tiles(grid, 0, grid.count, thread, call);
+      walk_tiles(grid, split.outer, start, size, 0, split.count, thread, call);
     }
-    pool->items[thread].items.fetch_add(grid.count, std::memory_order_relaxed);
+    pool->items[thread].items.fetch_add(split.count, std::memory_order_relaxed);
     return;
   }
   weft::ForOptions options;
@@ -168,18 +210,42 @@ void run_grid(pthreadpool* pool, const Grid& grid, std::uint32_t flags, const Ca
   // Automatic grain: weft times the first tiles and sizes the team and the chunks
   // from that, so a call with little work stays on the caller.
   pool->scheduler->parallel_for(
-      0, grid.count,
+      0, split.count,
       [&](std::size_t b, std::size_t e) {
         const unsigned thread = thread_index(*pool);
         {
           // Per chunk, on every participating thread (two MXCSR writes, a few cycles,
           // only with the flag); each thread's own mode is back when its chunk is done.
           DenormalGuard guard(no_denormals);
-          walk_tiles(grid, b, e, thread, call);
+          walk_tiles(grid, split.outer, start, size, b, e, thread, call);
         }
         pool->items[thread].items.fetch_add(e - b, std::memory_order_relaxed);
       },
       options);
+}
+
+template <class Call>
+void run_grid(pthreadpool* pool, const Grid& grid, std::uint32_t flags, const Call& call) {
+  const GridSplit split = split_grid(grid);
+  if (split.count == 0) return;
+  const bool no_denormals = (flags & PTHREADPOOL_FLAG_DISABLE_DENORMALS) != 0;
+  if (pool != nullptr) {
+    // Relaxed (all counters): statistics, read after the counted calls returned, which
+    // orders them (parallel_for's join, or the caller's own program order).
+    pool->calls.fetch_add(1, std::memory_order_relaxed);
+    if (!pool->scheduler || (split.outer == 0 && split.count == 1)) {
+      pool->inline_calls.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  // The leading dimensions' tiles, walked in order (none unless the count overflowed).
+  std::size_t start[max_dims] = {}, size[max_dims] = {};
+  for (unsigned d = 0; d < split.outer; ++d) size[d] = std::min(grid.tile[d], grid.range[d]);
+  for (;;) {
+    run_part(pool, grid, split, start, size, no_denormals, call);
+    unsigned d = split.outer;
+    while (d > 0 && !next_tile(grid, d - 1, start, size)) --d;
+    if (d == 0) return;
+  }
 }
 
 }  // namespace

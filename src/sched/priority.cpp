@@ -143,6 +143,9 @@ void SchedulerCore::yield_to_urgent(ThreadContext& context) {
   // acquire: pairs with note_urgent's release, so the queued work is visible to the scan.
   const std::uint64_t epoch = urgent_epoch_.load(std::memory_order_acquire);
   if (epoch == self->seen_urgent_epoch) return;
+  // Too deep to nest more on this stack: the urgent work goes to the other workers
+  // (the epoch stays unseen, so the next preemption point looks again).
+  if (must_not_nest(context)) return;
   self->seen_urgent_epoch = epoch;
   // At most aging_period items, then the interrupted chunk goes on (the aging rule).
   const unsigned limit = config_.aging_period == 0 ? ~0u : config_.aging_period;
@@ -154,6 +157,9 @@ void SchedulerCore::yield_to_urgent(ThreadContext& context) {
 }
 
 bool SchedulerCore::run_ahead(Task* task) {
+  ThreadContext& context = this_thread_context();
+  // Too deep: wait_on hands the task to a spare thread, which runs it ahead instead.
+  if (must_not_nest(context)) return false;
   std::uint8_t expected = 0;
   // relaxed pre-check, then the claim. acquire: the claim comes after the dequeuer-free
   // state of the block that enqueue published; the callable was written before the
@@ -163,18 +169,38 @@ bool SchedulerCore::run_ahead(Task* task) {
                                              std::memory_order_relaxed)) {
     return false;
   }
-  ThreadContext& context = this_thread_context();
-  const unsigned outer = context.level;
+  if (counting_) task_started();  // backpressure only
+  // A waiter that is not inside this scheduler yet (a thread weft did not create) runs
+  // the task as one of the scheduler's own, as wait_on would: its spawns are a task's
+  // (a borrowed slot; accepted by max_queued and during shutdown), and the scheduler
+  // sees it inside (destroying or shutting it down from there is refused).
+  struct Restore {
+    ThreadContext& context;
+    const ThreadContext saved;
+    ~Restore() {
+      // release: as in wait.cpp, the next borrower sees our deque operations.
+      if (context.slot != nullptr && context.slot != saved.slot)
+        context.slot->in_use.store(false, std::memory_order_release);
+      context = saved;
+    }
+  } restore{context, context};
+  if (context.core != this) {
+    context = ThreadContext{this, nullptr, nullptr, false};
+    context.depth = restore.saved.depth;  // the stack's, not the scheduler's
+  }
+  const unsigned outer = restore.saved.level;
   // The task runs at the waiter's level if that is higher (what boosting means for
   // the preemption points inside it).
   context.level = outer < num_levels ? std::max<unsigned>(outer, task->level) : task->level;
   {
-    // Metrics/trace: a worker that runs a task ahead counts it like one it dequeued.
-    ObservedSpan span(observer_here(context), SpanKind::task, static_cast<Priority>(task->level),
-                      task->name);
+    // Metrics/trace: a worker that runs a task ahead counts it like one it dequeued; any
+    // other waiter traces it on its caller lane.
+    ObservedSpan span(observer_here(context), observer_.caller_traces(), SpanKind::task,
+                      static_cast<Priority>(task->level), task->name);
+    ++context.depth;  // wait depth, as in execute
     task->fn(task, TaskOp::run);
+    --context.depth;
   }
-  context.level = outer;
   return true;  // the queue's reference stays: the dequeuer drops it (execute)
 }
 
@@ -329,7 +355,9 @@ WEFT_EXPORT unsigned exchange_thread_level(unsigned level) noexcept {
 
 WEFT_EXPORT void wait_on_task(SchedulerCore* core, Task* task) {
   if (core->run_ahead(task) && task->completion.done()) return;
-  if (!task->completion.done()) core->wait_on(task->completion);
+  // `task` again: a waiter nested too deep hands its wait to a spare thread, which then
+  // runs the task ahead if it is still queued.
+  if (!task->completion.done()) core->wait_on(task->completion, nullptr, task);
 }
 
 }  // namespace weft::detail

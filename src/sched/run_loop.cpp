@@ -48,9 +48,14 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
     ~LevelScope() { context.level = outer; }
   } scope{context, context.level};
   context.level = level;
+  // Trace: a worker's slot 0 lies inside the span of the task that called the loop; a
+  // thread weft did not create has no such span, so its share goes to its caller lane
+  // (null callers, tracing off: nothing recorded, no clock read).
+  CallerTraces* const callers = self == nullptr ? observer_.caller_traces() : nullptr;
   // relaxed: during destruction only the scheduler's own tasks call in; a stale false
   // just posts invitations that the exiting workers may leave, which we revoke.
   if (threads <= 1 || stopping_.load(std::memory_order_relaxed)) {
+    ObservedSpan span(nullptr, callers, SpanKind::loop, priority, job.name);
     job.run_slot(0);
     return;
   }
@@ -101,7 +106,10 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
   }
 
   // Slot 0 runs in this thread's existing context (a worker stays a worker).
-  job.run_slot(0);
+  {
+    ObservedSpan span(nullptr, callers, SpanKind::loop, priority, job.name);
+    job.run_slot(0);
+  }
 
   if (posted > 0) {
     for (auto& wp : workers_) {

@@ -8,7 +8,15 @@ namespace weft {
 Scheduler::Scheduler(const Placement& placement, const Config& config)
     : core_(new detail::SchedulerCore(placement, config)) {}
 
-Scheduler::~Scheduler() { delete core_; }
+// After an incomplete try_shutdown_for a worker may still be inside a task that never
+// returns: then the core is leaked, not freed under it (shutdown.cpp).
+Scheduler::~Scheduler() {
+  if (core_->finish_for_destruction()) delete core_;
+}
+
+ShutdownResult Scheduler::try_shutdown_for(std::chrono::milliseconds timeout) {
+  return core_->try_shutdown_for(timeout);
+}
 
 void Scheduler::run_loop(detail::LoopJob& job, unsigned max_threads, Priority priority,
                          detail::LoopDomain domain) {
@@ -22,7 +30,10 @@ unsigned Scheduler::awake_workers() const { return core_->awake_workers(); }
 const Placement& Scheduler::placement() const { return core_->placement(); }
 
 Metrics Scheduler::metrics() const { return core_->metrics(); }
-void Scheduler::reset_metrics() { core_->observer().reset(); }
+void Scheduler::reset_metrics() {
+  core_->observer().reset();
+  core_->reset_queued_high_water();
+}
 void Scheduler::write_trace(const std::string& path) const { core_->observer().write_trace(path); }
 std::string Scheduler::trace_json() const { return core_->observer().trace_json(); }
 

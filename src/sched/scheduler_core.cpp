@@ -23,7 +23,9 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <system_error>
 
+#include "weft/detail/options_check.hpp"
 #include "weft/scheduler.hpp"
 
 namespace weft::detail {
@@ -40,6 +42,7 @@ ObserveOptions observe_options(const Config& config) {
   ObserveOptions options;
   options.hardware_counters = config.metrics && config.hardware_counters;
   options.trace_capacity = config.metrics ? config.trace_capacity : 0;
+  options.counting = config.metrics;  // off: the workers' time reads as busy (Config::metrics)
   return options;
 }
 
@@ -57,6 +60,26 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     throw ConfigError("Config::spin: " + std::to_string(config_.spin.count()) +
                       "us is negative");
   }
+  switch (config_.queue_policy) {
+    case QueuePolicy::unbounded:
+      if (config_.max_queued != 0)
+        throw ConfigError("Config::max_queued: " + std::to_string(config_.max_queued) +
+                          " has no effect with QueuePolicy::unbounded (use block or reject)");
+      break;
+    case QueuePolicy::block:
+    case QueuePolicy::reject:
+      if (config_.max_queued == 0)
+        throw ConfigError(std::string("Config::max_queued: 0 with QueuePolicy::") +
+                          to_string(config_.queue_policy) +
+                          " would admit no task (set a limit, or use QueuePolicy::unbounded)");
+      counting_ = true;
+      break;
+    default:
+      throw ConfigError("Config::queue_policy: " +
+                        std::to_string(static_cast<int>(config_.queue_policy)) +
+                        " is not a QueuePolicy");
+  }
+  trace_names_ = observer_.tracing();
   const std::size_t n = placement_.workers.size();
   if (n >= (1u << 16)) throw ConfigError("Placement::workers: too many workers");
   unsigned max_node = 0;
@@ -83,6 +106,7 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     }
     workers_.push_back(
         std::make_unique<Worker>(static_cast<unsigned>(i), placement_.workers[i], std::move(order)));
+    workers_.back()->core = this;
     workers_.back()->spin_budget = config_.spin;
     if (config_.metrics) workers_.back()->obs = &observer_.worker(i);
   }
@@ -110,50 +134,28 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
   for (std::size_t w = 0; w < sleeper_words_; ++w)
     unreserved_workers_ += static_cast<unsigned>(__builtin_popcountll(unreserved_mask_[w]));
 
-  // Threads last: everything they read is built. std::thread's start synchronizes.
-  try {
-    for (auto& w : workers_) {
-      Worker* worker = w.get();
-      worker->thread = std::thread([this, worker] { worker_main(*worker); });
+  // Threads last: everything they read is built. pthread_create synchronizes.
+  for (auto& w : workers_) {
+    const int error = start_thread(w->thread, &SchedulerCore::worker_entry, w.get());
+    if (error != 0) {
+      // Out of threads: stop the ones that started (nothing is queued yet), then report.
+      stopping_.store(true, std::memory_order_seq_cst);
+      for (auto& started : workers_) {
+        started->parker.unpark(Parker::work);
+        if (started->started) pthread_join(started->thread, nullptr);
+      }
+      throw std::system_error(error, std::generic_category(),
+                              "weft::Scheduler: cannot start worker thread " +
+                                  std::to_string(w->index));
     }
-  } catch (...) {
-    // Out of threads: stop the ones that started (nothing is queued yet), then report.
-    stopping_.store(true, std::memory_order_seq_cst);
-    for (auto& w : workers_) {
-      w->parker.unpark(Parker::work);
-      if (w->thread.joinable()) w->thread.join();
-    }
-    throw;
+    w->started = true;
   }
 }
 
+// Shutdown itself is in shutdown.cpp (Scheduler::~Scheduler calls
+// finish_for_destruction first); here it only completes if that did not run.
 SchedulerCore::~SchedulerCore() {
-  ThreadContext& context = this_thread_context();
-  if (context.core == this) {
-    // A worker cannot join itself, and a waiting thread would return into freed state.
-    std::fputs("weft: a Scheduler was destroyed from inside one of its own tasks (on one "
-               "of its workers, or on a thread waiting on it); it cannot join itself. "
-               "Terminating.\n",
-               stderr);
-    std::terminate();
-  }
-  stopping_.store(true, std::memory_order_seq_cst);
-  // Workers finish what they can see, then leave (worker_main); wake the parked ones.
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    workers_[i]->parker.unpark(Parker::work);
-  }
-  for (auto& w : workers_) w->thread.join();
-
-  // What is left (a strict task queued for a worker that had already left, a task that
-  // a task spawned late) runs here, on the destroying thread.
-  ThreadContext saved = context;
-  context = ThreadContext{this, nullptr, slots_[0].get(), true};
-  for (;;) {
-    Work work = find_work_external(slots_[0].get());
-    if (!work) break;
-    execute(work);
-  }
-  context = saved;
+  if (!shut_down_) finish_for_destruction();
 }
 
 Metrics SchedulerCore::metrics() const {
@@ -165,7 +167,10 @@ Metrics SchedulerCore::metrics() const {
       depths[i][l] = w.deques[l].size_hint() + w.inbox[l].size_hint() + w.strict_inbox[l].size_hint();
     }
   }
-  return observer_.metrics(depths);
+  Metrics m = observer_.metrics(depths);
+  // relaxed: a snapshot, like the depths.
+  if (counting_) m.queued_high_water = queued_high_water_.load(std::memory_order_relaxed);
+  return m;
 }
 
 int SchedulerCore::current_worker() const {
@@ -175,19 +180,22 @@ int SchedulerCore::current_worker() const {
 }
 
 void SchedulerCore::enqueue(Task* task, const TaskOptions& options) {
+  // First, before any group bookkeeping: a rejected task leaves no trace.
+  if (may_be_invalid(options)) check_options(options, placement_);
   ThreadContext& context = tls_context;
   unsigned level = options.priority ? level_of(*options.priority) : inherited_level(context);
-  if (level >= num_levels) {
-    throw ConfigError("TaskOptions::priority: " + std::to_string(level) + " is not a Priority");
-  }
   const bool inside = context.core == this;
-  // relaxed: destruction racing with an unrelated thread's submit is the caller's bug;
-  // this check catches submits that happen after destruction visibly began (e.g. from a
-  // thread the destructor is waiting on).
+  // relaxed: destruction (or try_shutdown_for) racing with an unrelated thread's submit
+  // is the caller's bug; this check catches submits that happen after shutdown visibly
+  // began (e.g. from a thread the destructor is waiting on).
   if (stopping_.load(std::memory_order_relaxed) && !inside) {
-    throw SchedulerError("weft::Scheduler::submit: the scheduler is being destroyed");
+    throw SchedulerError(
+        "weft::Scheduler::submit: the scheduler is being destroyed or was shut down "
+        "(try_shutdown_for)");
   }
   const bool hinted = options.worker != -1 || options.numa_node != -1;
+  // Backpressure: counted here, or (hinted) by enqueue_hinted once its checks passed.
+  if (counting_ && !hinted) admit(inside);
   if (task->owner != nullptr) {
     // A TaskGroup's task: a boosted group raises it (priority.cpp).
     level = note_group_task(*static_cast<GroupState*>(task->owner), level,
@@ -216,20 +224,9 @@ void SchedulerCore::enqueue(Task* task, const TaskOptions& options) {
   wake_one(level);
 }
 
-// A task with an affinity hint. `worker` wins when both hints are given.
+// A task with an affinity hint (checked by enqueue). `worker` wins when both are given.
 void SchedulerCore::enqueue_hinted(Task* task, const TaskOptions& options, unsigned level) {
   const bool urgent = level >= level_of(Priority::high);
-  if (options.worker < -1 || options.worker >= static_cast<int>(workers_.size())) {
-    throw ConfigError("TaskOptions::worker: " + std::to_string(options.worker) +
-                      " is out of range (this scheduler has " + std::to_string(workers_.size()) +
-                      " workers; -1 = no hint)");
-  }
-  if (options.worker == -1 &&
-      (options.numa_node < -1 || options.numa_node >= static_cast<int>(numa_workers_.size()) ||
-       numa_workers_[options.numa_node].empty())) {
-    throw ConfigError("TaskOptions::numa_node: " + std::to_string(options.numa_node) +
-                      " has no worker of this scheduler (-1 = no hint)");
-  }
   if (options.strict && !urgent) {
     // A strict low/normal task for reserved workers only would never run.
     bool runnable = false;
@@ -246,6 +243,7 @@ void SchedulerCore::enqueue_hinted(Task* task, const TaskOptions& options, unsig
                                   " has only reserved workers (run only high and critical tasks)");
     }
   }
+  if (counting_) admit(tls_context.core == this);
   mark_level(level);
   if (options.worker >= 0) {
     Worker& target = *workers_[options.worker];
@@ -334,9 +332,9 @@ void SchedulerCore::set_num_threads(unsigned n) {
   if (n > capacity)
     throw ConfigError("set_num_threads: " + std::to_string(n) + " is more than this scheduler's " +
                       std::to_string(capacity) + " threads (the caller and " +
-                      std::to_string(capacity - 1) +
-                      " workers, made at its start); ask for more in Config::num_threads, or "
-                      "call weft::set_num_threads before the default scheduler's first use");
+                      std::to_string(capacity - 1) + (capacity == 2 ? " worker" : " workers") +
+                      ", made at its start); ask for more in Config::num_threads, or call "
+                      "weft::set_num_threads before the default scheduler's first use");
   // relaxed: see num_threads().
   loop_threads_.store(n == 0 ? placement_.num_threads() : n, std::memory_order_relaxed);
 }

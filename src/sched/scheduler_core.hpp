@@ -2,11 +2,16 @@
 // Public headers see only the opaque weft::detail::SchedulerCore.
 #pragma once
 
+#include <pthread.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -69,6 +74,29 @@ struct WaitBoost {
   unsigned level;
 };
 
+// Wait depth (deep_wait.cpp). A waiting thread runs other tasks on its own stack (that
+// is how waiting helps), so a chain of tasks each waiting on the next nests one frame
+// set per link. At most max_inline_depth tasks are nested on one stack, and none once
+// half of the stack is used; a thread that may not nest more blocks, and a spare thread
+// with a fresh stack helps in its place. Measured per link (x86-64, gcc 12): 368 bytes
+// for a Future chain, 640 for a TaskGroup chain in release; 1632 and 3168 under ASan.
+inline constexpr unsigned max_inline_depth = 1024;
+// The stack every thread weft creates (workers, spares) gets: 8 MiB, or the process's
+// default thread stack size if that is larger.
+std::size_t thread_stack_size();
+// pthread_create with that stack size; returns 0 or the error number.
+int start_thread(pthread_t& thread, void* (*entry)(void*), void* arg);
+
+// A wait nested too deep to run tasks inline (deep_wait.cpp), on the blocked thread's
+// stack: a spare thread helps until `state` is done, then finishes `handed_back`.
+struct DeepWait {
+  WaitState* state = nullptr;
+  Task* ahead = nullptr;      // a Future's task: run first if still queued (run_ahead)
+  unsigned level = 0;         // the blocked thread's ThreadContext::level (inherited)
+  bool draining = false;      // the blocked thread drains at shutdown (strict tasks too)
+  WaitState handed_back;      // pending 1 until the spare is done with this wait
+};
+
 enum class WorkerState : int { busy, spinning, parked };
 
 struct alignas(64) Worker {
@@ -115,7 +143,19 @@ struct alignas(64) Worker {
   std::chrono::nanoseconds spin_budget{0};
   long involuntary_switches = 0;
 
-  std::thread thread;
+  // TaskOptions::name of the task this worker runs now (null: none, or unnamed), for
+  // try_shutdown_for's report. Written by the owner only while tracing
+  // (SchedulerCore::trace_names_); relaxed: a report, read after a timeout.
+  std::atomic<const char*> running_name{nullptr};
+
+  // Created with an explicit stack size (start_thread, deep_wait.cpp).
+  class SchedulerCore* core = nullptr;  // set before the thread starts
+  pthread_t thread{};
+  bool started = false;
+  // Shutdown (shutdown.cpp): `exited` is set under SchedulerCore::exit_mutex_ as the
+  // thread leaves worker_main; `joined` by the thread that joined it.
+  bool exited = false;
+  bool joined = false;
 };
 
 // Deques an external thread borrows while it waits, so that tasks it spawns from the
@@ -139,6 +179,10 @@ struct ThreadContext {
   // chunks_unreported. A slot that found nothing left reports 0.
   std::uint64_t loop_chunks = chunks_unreported;
   static constexpr std::uint64_t chunks_unreported = ~std::uint64_t{0};
+  // Tasks and loop parts running on this thread's stack right now, one inside the
+  // other (execute, run_ahead): what a wait's inline helping has nested. It belongs to
+  // the thread, not to a scheduler: code that replaces the context carries it over.
+  unsigned depth = 0;
 };
 inline thread_local ThreadContext tls_context;
 inline ThreadContext& this_thread_context() noexcept { return tls_context; }
@@ -152,8 +196,10 @@ class SchedulerCore {
 
   void enqueue(Task* task, const TaskOptions& options);
   // Runs tasks until `state` is done (wait.cpp); with `boost`, in the order a boosted
-  // TaskGroup wait needs (find_work_boosted).
-  void wait_on(WaitState& state, const WaitBoost* boost = nullptr);
+  // TaskGroup wait needs (find_work_boosted). Nested too deep (must_not_nest), it blocks
+  // instead and a spare thread helps in its place, running `ahead` (a Future's task)
+  // first if it is still queued (deep_wait.cpp).
+  void wait_on(WaitState& state, const WaitBoost* boost = nullptr, Task* ahead = nullptr);
   void wait_group(GroupState& group);
   void wait_group_boosted(GroupState& group, Worker& self, unsigned level);
   void run_loop(LoopJob& job, unsigned max_threads, Priority priority, LoopDomain domain);
@@ -168,8 +214,22 @@ class SchedulerCore {
   // Priority serving (priority.cpp). A preemption point: on a worker running low or
   // normal work, runs queued high/critical work first if any arrived since its last look.
   void yield_to_urgent(ThreadContext& context);
-  // Runs `task` (a Future's) on this thread now unless someone dequeued it already.
+  // Runs `task` (a Future's) on this thread now unless someone dequeued it already, or
+  // this thread is nested too deep to run it on its stack (then false).
   bool run_ahead(Task* task);
+  // Wait depth (deep_wait.cpp): true when this thread may not run another task inline,
+  // on top of what its stack already holds: max_inline_depth tasks nested, or more
+  // than half of its stack used.
+  bool must_not_nest(const ThreadContext& context) const;
+
+  // Shutdown (shutdown.cpp). try_shutdown_for: Scheduler::try_shutdown_for.
+  // finish_for_destruction: what ~Scheduler does; false when a worker is stuck in a task
+  // after an incomplete try_shutdown_for (the core must then be leaked, not deleted).
+  ShutdownResult try_shutdown_for(std::chrono::milliseconds timeout);
+  bool finish_for_destruction();
+
+  // Backpressure (backpressure.cpp): the high-water mark starts a new metrics window.
+  void reset_queued_high_water();
   bool background_nice_active() const { return nice_active_; }
 
   // Observability (Scheduler::metrics, reset_metrics, write_trace).
@@ -193,12 +253,44 @@ class SchedulerCore {
   Work spin(Worker& self);
   void park(Worker& self);
   void execute(Work work);
+  void worker_exiting(Worker& self);
   void adapt_spin_after_park(Worker& self, std::chrono::steady_clock::duration slept);
   void adapt_spin_before_park(Worker& self);
 
   // --- external threads (wait.cpp) ---
   Work find_work_external(ExternalSlot* own);
   ExternalSlot* acquire_slot();
+
+  // --- deep waits and spare threads (deep_wait.cpp) ---
+  // Blocks until `state` is done while a spare thread helps in this thread's place;
+  // false (nothing done) when no spare thread could be started.
+  bool wait_deep(WaitState& state, Task* ahead);
+  bool hand_over(DeepWait& wait);
+  bool start_spare();
+  static void* spare_entry(void* core);
+  void spare_main();
+  void help_deep_wait(DeepWait& wait);
+  void stop_spares();
+
+  // --- backpressure (backpressure.cpp) ---
+  // Counts a task about to be queued; from outside the scheduler (`inside` false) at
+  // max_queued, waits for room (block) or raises QueueFullError (reject). Only when
+  // counting_.
+  void admit(bool inside);
+  void wait_for_room(std::unique_lock<std::mutex>& lock);
+  void task_started();  // a counted task starts running (execute, run_ahead)
+  void note_queued(std::uint64_t queued);
+
+  // --- shutdown (shutdown.cpp) ---
+  static void* worker_entry(void* worker);
+  void begin_shutdown();
+  // Waits for the workers to leave, until `deadline` (none: as long as it takes); joins
+  // those that left. True when all have.
+  bool wait_for_workers(std::optional<std::chrono::steady_clock::time_point> deadline);
+  void drain_here();       // runs what is left on the calling thread
+  void finish_shutdown();  // after the workers: drain, stop spares, shut_down_
+  ShutdownResult stuck_report();
+  void leak_stuck();       // detaches the threads still running (finish_for_destruction)
 
   // --- visibility checks for the parking protocol ---
   // Work at `min_level` or above that `self` may take (lower levels: none).
@@ -273,6 +365,36 @@ class SchedulerCore {
   std::unique_ptr<std::uint64_t[]> unreserved_mask_;
   unsigned unreserved_workers_ = 0;  // per word: workers that take any level
   alignas(64) std::atomic<bool> stopping_{false};
+
+  // Backpressure (backpressure.cpp). Tasks queued and not yet started, counted only
+  // when Config::queue_policy is not unbounded (counting_).
+  bool counting_ = false;
+  alignas(64) std::atomic<std::uint64_t> queued_{0};
+  // Read on every counted enqueue, written only at a new maximum.
+  alignas(64) std::atomic<std::uint64_t> queued_high_water_{0};
+  // External submitters waiting for room (QueuePolicy::block), and where they sleep.
+  alignas(64) std::atomic<unsigned> room_waiters_{0};
+  std::mutex room_mutex_;
+  std::condition_variable room_cv_;
+
+  // Spare threads that help in place of a thread blocked in a deep wait (deep_wait.cpp).
+  struct Spares {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<DeepWait*> waits;  // handed over, not yet taken by a spare
+    std::vector<pthread_t> running;      // started, not yet left
+    std::vector<pthread_t> exited;       // left on their own, not yet joined
+    unsigned idle = 0;                   // waiting on cv for a deep wait
+    bool stop = false;
+  } spares_;
+
+  // Shutdown (shutdown.cpp). Workers record leaving under exit_mutex_; shutdown_mutex_
+  // serializes try_shutdown_for callers and the destructor.
+  std::mutex exit_mutex_;
+  std::condition_variable exit_cv_;
+  std::mutex shutdown_mutex_;
+  bool shut_down_ = false;    // complete: workers joined, leftovers run, spares stopped
+  bool trace_names_ = false;  // record Worker::running_name (tracing is on)
 };
 
 // Called by enqueue for a group's task; returns the level to queue it at. `pusher`: the

@@ -7,6 +7,9 @@
 // included). An external thread borrows an ExternalSlot (a set of deques) from the
 // first spawn of a task it runs until its outermost wait returns, so the tasks spawned
 // by the tasks it runs stay local to it like a worker's, and workers steal them.
+//
+// Nested too deep to run another task on its stack (must_not_nest), a waiter does not
+// help: it blocks and a spare thread helps in its place (deep_wait.cpp).
 #include <chrono>
 
 #include "sched/cpu_relax.hpp"
@@ -43,14 +46,19 @@ ExternalSlot* SchedulerCore::acquire_slot() {
   return nullptr;  // all borrowed: this thread's spawns go through the global queues
 }
 
-void SchedulerCore::wait_on(WaitState& state, const WaitBoost* boost) {
+void SchedulerCore::wait_on(WaitState& state, const WaitBoost* boost, Task* ahead) {
   ThreadContext& context = this_thread_context();
+  // The depth and the stack do not change while this wait runs tasks (each returns to
+  // this frame), so one check covers the whole wait.
+  if (must_not_nest(context) && wait_deep(state, ahead)) return;
   Worker* self = context.core == this ? context.worker : nullptr;
   ContextGuard guard{context, context};
   if (context.core != this) {
     // Outermost wait of an external thread here (or of a worker of another scheduler).
-    // Its slot is borrowed by enqueue when a task it runs first spawns.
+    // Its slot is borrowed by enqueue when a task it runs first spawns. The stack's
+    // depth stays: it is this thread's.
     context = ThreadContext{this, nullptr, nullptr, false};
+    context.depth = guard.saved.depth;
   }
   const std::chrono::nanoseconds spin_budget = config_.spin;
 

@@ -88,6 +88,7 @@ void SchedulerCore::worker_main(Worker& self) {
   }
   if (self.obs != nullptr) self.obs->thread_exiting();
   context = ThreadContext{};
+  worker_exiting(self);
 }
 
 Work SchedulerCore::find_work(Worker& self, unsigned min_level) {
@@ -218,7 +219,8 @@ Work SchedulerCore::spin(Worker& self) {
   // re-check in park() after registering (see the protocol).
   spinning.fetch_sub(1, std::memory_order_seq_cst);
   self.state.store(WorkerState::busy, std::memory_order_relaxed);
-  if (self.obs != nullptr) self.obs->enter(WorkerObserver::State::busy);
+  // Metrics: still spinning (idle) until the work found starts (ObservedSpan enters
+  // busy) or the worker parks; a spin that found nothing never counts as busy.
   return work;
 }
 
@@ -263,10 +265,12 @@ void SchedulerCore::adapt_spin_after_park(Worker& self, Clock::duration slept) {
 }
 
 void SchedulerCore::execute(Work work) {
-  // Only this scheduler's workers are counted and traced; a waiting external thread
-  // (or the destructor's) has no row in the metrics and no track in the trace.
+  // Only this scheduler's workers are counted; a waiting external thread (or the
+  // destructor's) has no row in the metrics, and its spans go to its caller lane of
+  // the trace (callers is null with tracing off).
   ThreadContext& context = this_thread_context();
   WorkerObserver* const obs = observer_here(context);
+  CallerTraces* const callers = observer_.caller_traces();
   // The one atomic RMW priority boosting costs per task: a waiter may have run this
   // task ahead of the queue (run_ahead); then only the queue's reference is left to drop.
   // relaxed: exclusivity only (one RMW order on one word); the block's contents are
@@ -275,26 +279,40 @@ void SchedulerCore::execute(Work work) {
     release_task(work.task);
     return;
   }
+  if (work.task != nullptr && counting_) task_started();  // backpressure only
   Worker* const self = context.core == this ? context.worker : nullptr;
   const unsigned outer_level = context.level;
   context.level = work.task != nullptr ? std::max<unsigned>(work.task->level, work.level) : work.level;
   if (self != nullptr) set_worker_level(*self, context.level);
-  // Back to the outer level on every exit (tasks and slots are noexcept; this is for
-  // clarity of the two return paths below).
+  // try_shutdown_for names what a stuck worker runs (tracing only: names are for traces).
+  const char* outer_name = nullptr;
+  const bool name_it = self != nullptr && trace_names_;
+  if (name_it) {
+    outer_name = self->running_name.load(std::memory_order_relaxed);  // relaxed: see Worker
+    self->running_name.store(work.task != nullptr ? work.task->name : work.loop->job->name,
+                             std::memory_order_relaxed);
+  }
+  ++context.depth;  // wait depth: one more task or loop part on this stack
+  // Back to the outer level (and depth, and name) on every exit (tasks and slots are
+  // noexcept; this is for clarity of the two return paths below).
   struct LevelRestore {
     SchedulerCore* core;
     ThreadContext& context;
     Worker* self;
     unsigned outer;
+    bool name_it;
+    const char* outer_name;
     ~LevelRestore() {
+      --context.depth;
       context.level = outer;
       if (self != nullptr) core->set_worker_level(*self, outer, false);
+      if (name_it) self->running_name.store(outer_name, std::memory_order_relaxed);
     }
-  } restore{this, context, self, outer_level};
+  } restore{this, context, self, outer_level, name_it, outer_name};
   if (work.task != nullptr) {
     {
       // Closed before release_task: the span reads nothing from the block at its end.
-      ObservedSpan span(obs, SpanKind::task, static_cast<Priority>(context.level),
+      ObservedSpan span(obs, callers, SpanKind::task, static_cast<Priority>(context.level),
                         work.task->name);
       work.task->fn(work.task, TaskOp::run);
     }
@@ -304,7 +322,8 @@ void SchedulerCore::execute(Work work) {
   LoopControl* loop = work.loop;
   {
     // Closed before the release below, so the span is recorded before run_loop returns.
-    ObservedSpan span(obs, SpanKind::loop, static_cast<Priority>(work.level), loop->job->name);
+    ObservedSpan span(obs, callers, SpanKind::loop, static_cast<Priority>(work.level),
+                      loop->job->name);
     context.loop_chunks = ThreadContext::chunks_unreported;
     loop->job->run_slot(work.slot);
     // A nested loop's slot 0 on this thread reports too, but the outer job reports last.

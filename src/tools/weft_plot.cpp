@@ -3,9 +3,11 @@
 //
 //   weft-plot trace.json out.svg
 //
-// One lane per worker (labelled with its track name and the share of the time it was
-// running something), one rectangle per span coloured by priority, a time axis and a
-// legend. Spans closer together than a pixel with the same priority are merged so
+// One lane per worker, then one per calling thread that ran weft work ("caller (tid
+// N)": slot 0 of its loops, tasks it ran while waiting), each labelled with its track
+// name and the share of the time it was running something; one rectangle per span
+// coloured by priority, a time axis and a legend. Lanes follow the trace's
+// thread_sort_index (then tid). Spans closer together than a pixel with the same priority are merged so
 // that a trace of a million tiny tasks still gives a small file.
 #include <algorithm>
 #include <cerrno>
@@ -26,8 +28,8 @@ namespace json = weft::detail::json;
 
 constexpr const char* usage =
     "usage: weft-plot TRACE.json OUT.svg\n"
-    "  Draws per-worker utilization over time from a weft trace (Chrome trace-event JSON,\n"
-    "  written by Scheduler::write_trace or WEFT_TRACE=path) as an SVG picture.\n";
+    "  Draws per-worker (and per-caller) utilization over time from a weft trace (Chrome\n"
+    "  trace-event JSON, written by Scheduler::write_trace or WEFT_TRACE=path) as an SVG.\n";
 
 struct PlotSpan {
   double begin_us = 0, end_us = 0;
@@ -39,7 +41,14 @@ struct PlotSpan {
 struct Lane {
   std::string label;
   std::vector<PlotSpan> spans;
+  bool has_sort_index = false;
+  double sort_index = 0;
 };
+
+// A calling thread's lane (trace_writer.cpp's labels), not a worker's.
+bool is_caller(const Lane& lane) {
+  return lane.label.rfind("caller", 0) == 0 || lane.label.rfind("other callers", 0) == 0;
+}
 
 const char* const priority_names[4] = {"low", "normal", "high", "critical"};
 const char* const priority_colors[4] = {"#76b7b2", "#4e79a7", "#f28e2b", "#e15759"};
@@ -89,10 +98,19 @@ std::map<long long, Lane> read_lanes(const json::Value& doc) {
     if (ph == nullptr || !ph->is_string()) continue;
     if (ph->as_string() == "M") {
       const json::Value* name = e.find("name");
-      if (name == nullptr || !name->is_string() || name->as_string() != "thread_name") continue;
+      if (name == nullptr || !name->is_string()) continue;
       const json::Value* args = e.find("args");
-      const json::Value* label = args != nullptr ? args->find("name") : nullptr;
-      if (label != nullptr && label->is_string()) lanes[tid_of(e)].label = label->as_string();
+      if (name->as_string() == "thread_name") {
+        const json::Value* label = args != nullptr ? args->find("name") : nullptr;
+        if (label != nullptr && label->is_string()) lanes[tid_of(e)].label = label->as_string();
+      } else if (name->as_string() == "thread_sort_index") {
+        const json::Value* index = args != nullptr ? args->find("sort_index") : nullptr;
+        if (index != nullptr && index->is_number()) {
+          Lane& lane = lanes[tid_of(e)];
+          lane.has_sort_index = true;
+          lane.sort_index = index->as_number();
+        }
+      }
     } else if (ph->as_string() == "X") {
       PlotSpan s;
       s.begin_us = e.at("ts").as_number();
@@ -156,6 +174,21 @@ double tick_step(double range, int target) {
   return 10 * p;
 }
 
+// Drawing order: by thread_sort_index where the trace gives one (weft's: workers, then
+// callers), then by tid; lanes without an index after those with one.
+std::vector<std::pair<long long, const Lane*>> ordered(const std::map<long long, Lane>& lanes) {
+  std::vector<std::pair<long long, const Lane*>> out;
+  for (const auto& [tid, lane] : lanes) out.emplace_back(tid, &lane);
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    const Lane& x = *a.second;
+    const Lane& y = *b.second;
+    if (x.has_sort_index != y.has_sort_index) return x.has_sort_index;
+    return x.has_sort_index && x.sort_index != y.sort_index ? x.sort_index < y.sort_index
+                                                            : a.first < b.first;
+  });
+  return out;
+}
+
 std::string render(const std::map<long long, Lane>& lanes) {
   double t0 = 0, t1 = 0;
   bool any = false;
@@ -175,6 +208,9 @@ std::string render(const std::map<long long, Lane>& lanes) {
   const double height = axis_y + 70;
   const double us_per_px = range / plot_w;
   auto x_of = [&](double us) { return left + (us - t0) / range * plot_w; };
+  std::size_t callers = 0;
+  for (const auto& [tid, lane] : lanes) callers += is_caller(lane) ? 1 : 0;
+  const std::size_t workers = lanes.size() - callers;
 
   std::ostringstream svg;
   svg << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -184,12 +220,16 @@ std::string render(const std::map<long long, Lane>& lanes) {
       << "<rect x=\"0\" y=\"0\" width=\"" << fmt(width, 0) << "\" height=\"" << fmt(height, 0)
       << "\" fill=\"white\"/>\n"
       << "<text x=\"10\" y=\"24\" font-size=\"15\" font-weight=\"bold\">weft: worker utilization, "
-      << lanes.size() << " workers, " << fmt(range / 1000.0, 3) << " ms</text>\n";
+      << workers << " workers";
+  if (callers > 0) svg << ", " << callers << (callers == 1 ? " caller" : " callers");
+  svg << ", " << fmt(range / 1000.0, 3) << " ms</text>\n";
 
   double y = top;
-  for (const auto& [tid, lane] : lanes) {
+  for (const auto& [tid, lane_ptr] : ordered(lanes)) {
+    const Lane& lane = *lane_ptr;
     const double busy = covered(lane.spans) / range * 100.0;
-    svg << "<g class=\"lane\" data-tid=\"" << tid << "\">\n"
+    svg << "<g class=\"lane\" data-tid=\"" << tid << "\" data-kind=\""
+        << (is_caller(lane) ? "caller" : "worker") << "\">\n"
         << "<text x=\"10\" y=\"" << fmt(y + lane_h - 7) << "\">" << xml_escape(lane.label)
         << "</text>\n"
         << "<text x=\"" << fmt(left - 8) << "\" y=\"" << fmt(y + lane_h - 7)

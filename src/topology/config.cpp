@@ -135,6 +135,13 @@ std::optional<Partition> partition_from_launcher(std::string& origin) {
   return std::nullopt;
 }
 
+QueuePolicy parse_queue_policy(const char* name, const std::string& text) {
+  const std::string value = lower_case(text);
+  for (QueuePolicy p : {QueuePolicy::unbounded, QueuePolicy::block, QueuePolicy::reject})
+    if (value == to_string(p)) return p;
+  throw ConfigError(std::string(name) + ": '" + text + "' is not one of unbounded, block, reject");
+}
+
 // Config::from_env and Config::env_origins share this reading; `origins` (may be null)
 // collects "field = value (VARIABLE=text)" for each field a variable decided.
 Config read_env(std::vector<std::string>* origins) {
@@ -199,6 +206,32 @@ Config read_env(std::vector<std::string>* origins) {
     // WEFT_TRACE asks for a trace at exit: it needs spans to write.
     config.trace_capacity = default_env_trace_capacity;
   }
+  // WEFT_MAX_QUEUED alone means block: a limit is what was asked for, and block keeps
+  // every task (reject would drop the submitter's work unless it handles the error).
+  const auto max_queued = env("WEFT_MAX_QUEUED");
+  if (max_queued) {
+    config.max_queued = static_cast<std::size_t>(parse_number(
+        "WEFT_MAX_QUEUED", *max_queued, std::numeric_limits<std::size_t>::max()));
+    if (config.max_queued == 0)
+      throw ConfigError("WEFT_MAX_QUEUED: '" + *max_queued +
+                        "' is not a positive integer (unset it for no limit)");
+    decided("max_queued", std::to_string(config.max_queued), "WEFT_MAX_QUEUED=" + *max_queued);
+  }
+  if (auto v = env("WEFT_QUEUE_POLICY")) {
+    config.queue_policy = parse_queue_policy("WEFT_QUEUE_POLICY", *v);
+    if (config.queue_policy == QueuePolicy::unbounded && max_queued)
+      throw ConfigError("WEFT_MAX_QUEUED: '" + *max_queued +
+                        "' has no effect with WEFT_QUEUE_POLICY=" + *v +
+                        " (use block or reject, or unset WEFT_MAX_QUEUED)");
+    if (config.queue_policy != QueuePolicy::unbounded && !max_queued)
+      throw ConfigError("WEFT_QUEUE_POLICY: '" + *v +
+                        "' needs a limit: set WEFT_MAX_QUEUED to a positive integer");
+    decided("queue_policy", to_string(config.queue_policy), "WEFT_QUEUE_POLICY=" + *v);
+  } else if (max_queued) {
+    config.queue_policy = QueuePolicy::block;
+    decided("queue_policy", to_string(config.queue_policy),
+            "WEFT_MAX_QUEUED=" + *max_queued + ", WEFT_QUEUE_POLICY unset");
+  }
   return config;
 }
 
@@ -225,6 +258,15 @@ const char* to_string(Pinning pinning) {
     case Pinning::core: return "core";
     case Pinning::pu: return "pu";
     case Pinning::numa: return "numa";
+  }
+  return "invalid";
+}
+
+const char* to_string(QueuePolicy policy) {
+  switch (policy) {
+    case QueuePolicy::unbounded: return "unbounded";
+    case QueuePolicy::block: return "block";
+    case QueuePolicy::reject: return "reject";
   }
   return "invalid";
 }

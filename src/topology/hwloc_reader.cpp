@@ -3,12 +3,18 @@
 // Everything downstream works on that list, so the three sources behave the same.
 #include <hwloc.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include "topology/cpu_budget.hpp"
@@ -17,6 +23,25 @@
 
 namespace weft {
 namespace {
+
+// Limits on what a synthetic description or an XML file may make hwloc build. Without
+// them a short string ("pack:64 numa:64 core:1024 pu:64") keeps hwloc busy for minutes
+// and takes gigabytes, and everything downstream of a Topology is sized by its PUs.
+//
+// PUs: no Linux kernel runs more CPUs than its NR_CPUS, and x86-64's largest setting
+// (CONFIG_MAXSMP) is 8192, so a bigger machine is not one weft can run on. hwloc itself
+// would go to 2^32.
+constexpr unsigned long long max_pus = 8192;
+// Children per object in a synthetic description: hwloc inserts each object by
+// comparing its cpuset with every sibling's, so one level's cost grows with arity x
+// PUs^2 (measured, hwloc 2.9: "pu:4096" takes 4 s, "pack:16 core:1024 pu:1" 20 s, while
+// 16384 PUs as "pack:16 numa:4 l3:4 core:16 pu:4" take 0.7 s). 1024 is 3.5x the widest
+// level of current hardware (288 cores per package) and keeps the widest allowed
+// machine ("pack:8 core:1024 pu:1") within a few seconds. hwloc's own limit is 2^32.
+constexpr unsigned long long max_synthetic_arity = 1024;
+// An XML export of an 8192-PU machine is about 4 MiB ("lstopo --of xml"); distance
+// matrices and I/O devices add a few more. The file is read into memory at most once.
+constexpr std::size_t max_xml_bytes = 64u << 20;
 
 struct TopologyDeleter {
   void operator()(hwloc_topology* t) const { hwloc_topology_destroy(t); }
@@ -47,6 +72,205 @@ void load(hwloc_topology_t t, const std::string& source) {
   errno = 0;
   if (hwloc_topology_load(t) != 0)
     throw TopologyError(source + ": hwloc_topology_load failed: " + errno_text());
+}
+
+// Rejects a synthetic description that asks for more than max_pus PUs or more than
+// max_synthetic_arity children per object, before hwloc allocates anything for it. The
+// walk follows hwloc 2's parser: an optional "(attributes)" for the machine, then levels
+// "type:count" or "count", each optionally followed by "(attributes)", and attached
+// "[numa...]" that add no PU. Counts are read with strtoul(..., 0) as hwloc reads them,
+// so hex, octal and signs count the same. Where hwloc would reject the string the walk
+// stops and leaves the message to hwloc.
+void check_synthetic_size(const std::string& description) {
+  const auto past_attributes = [](const char* p) -> const char* {
+    if (*p != '(') return p;
+    const char* close = std::strchr(p, ')');
+    return close != nullptr ? close + 1 : nullptr;
+  };
+  unsigned long long pus = 1;
+  bool overflow = false;
+  unsigned long widest = 0;
+  std::string widest_level;
+  for (const char* pos = past_attributes(description.c_str()); pos != nullptr;) {
+    while (*pos == ' ' || *pos == '\n') ++pos;
+    if (*pos == '\0') break;
+    if (*pos == '[') {
+      pos = std::strchr(pos, ']');
+      if (pos != nullptr) ++pos;
+      continue;
+    }
+    const char* level = pos;
+    if (*pos < '0' || *pos > '9') {
+      pos = std::strchr(pos, ':');
+      if (pos == nullptr) break;
+      ++pos;
+    }
+    char* end = nullptr;
+    const unsigned long count = std::strtoul(pos, &end, 0);
+    if (end == pos || count == 0) break;
+    if (count > widest) {
+      widest = count;
+      widest_level.assign(level, static_cast<std::size_t>(end - level));
+    }
+    overflow = overflow || __builtin_mul_overflow(pus, count, &pus);
+    pos = past_attributes(end);
+  }
+  const std::string what = "synthetic topology '" + description + "'";
+  if (overflow || pus > max_pus)
+    throw TopologyError(what + " has " +
+                        (overflow ? "more than 2^64" : std::to_string(pus)) +
+                        " PUs, more than the " + std::to_string(max_pus) +
+                        " weft accepts (more than a Linux kernel runs)");
+  if (widest > max_synthetic_arity)
+    throw TopologyError(what + " gives an object " + std::to_string(widest) + " children ('" +
+                        widest_level + "'), more than the " +
+                        std::to_string(max_synthetic_arity) +
+                        " weft accepts (hwloc's time grows with it; split the level in two)");
+}
+
+// The same PU cap for a loaded topology (an XML file states its PUs one by one).
+void check_pu_count(hwloc_topology_t t, const std::string& what) {
+  const int pus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
+  if (pus > 0 && static_cast<unsigned long long>(pus) > max_pus)
+    throw TopologyError(what + " has " + std::to_string(pus) + " PUs, more than the " +
+                        std::to_string(max_pus) + " weft accepts (more than a Linux kernel runs)");
+}
+
+// Why `text` is not well-formed XML ("" when it is): one root element, tags nested and
+// closed, attributes name="value" separated by spaces, '&' only in entities. hwloc's
+// built-in reader (used where libxml2's plugin is not installed) trusts its input, and
+// hwloc 2.9 dereferences NULL on some files that break these rules: one cut inside its
+// first tag ('<topology version="2.0"' and no '>'), one with a misquoted cpuset. What
+// lstopo writes always passes; the check is one pass over the text.
+std::string xml_syntax_error(std::string_view text) {
+  std::size_t i = 0;
+  const auto at = [&i](const std::string& what) { return what + " at byte " + std::to_string(i); };
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  const auto is_name = [](char c, bool first) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+           (!first && ((c >= '0' && c <= '9') || c == '-' || c == '.'));
+  };
+  const auto name = [&]() {
+    const std::size_t start = i;
+    while (i < text.size() && is_name(text[i], i == start)) ++i;
+    return text.substr(start, i - start);
+  };
+  // '&' must start an entity such as "&amp;" or "&#10;".
+  const auto entity_ok = [&]() {
+    std::size_t j = i + 1;
+    while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '#')) ++j;
+    return j > i + 1 && j < text.size() && text[j] == ';';
+  };
+  // Skips "<?...?>", "<!...>" and "<!--...-->" at i; false when none starts there.
+  const auto skip_markup = [&]() -> bool {
+    const char* end = text.compare(i, 4, "<!--") == 0 ? "-->"
+                      : text.compare(i, 2, "<?") == 0 ? "?>"
+                      : text.compare(i, 2, "<!") == 0 ? ">"
+                                                      : nullptr;
+    if (end == nullptr) return false;
+    const std::size_t close = text.find(end, i + 2);
+    i = close == std::string_view::npos ? text.size() + 1 : close + std::strlen(end);
+    return true;
+  };
+  // hwloc reads the buffer as a C string: a NUL would cut it short unchecked.
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    i = nul;
+    return at("a NUL byte");
+  }
+  std::vector<std::string_view> open;
+  bool had_root = false;
+  while (i < text.size()) {
+    if (text[i] != '<') {
+      if (open.empty() && !is_space(text[i])) return at("text outside the root element");
+      if (text[i] == '&' && !entity_ok()) return at("a bare '&'");
+      ++i;
+      continue;
+    }
+    if (skip_markup()) {
+      if (i > text.size()) return "unterminated markup";
+      continue;
+    }
+    ++i;
+    if (i < text.size() && text[i] == '/') {
+      ++i;
+      const std::string_view closing = name();
+      while (i < text.size() && is_space(text[i])) ++i;
+      if (open.empty() || closing != open.back() || i >= text.size() || text[i] != '>')
+        return at("a closing tag that closes no open element");
+      open.pop_back();
+      ++i;
+      continue;
+    }
+    if (open.empty() && had_root) return at("a second root element");
+    const std::string_view element = name();
+    if (element.empty()) return at("a tag without a name");
+    while (true) {
+      const std::size_t before = i;
+      while (i < text.size() && is_space(text[i])) ++i;
+      if (i >= text.size()) return "a tag that does not end";
+      if (text[i] == '>' || text.compare(i, 2, "/>") == 0) break;
+      if (i == before) return at("attributes without a space between them");
+      if (name().empty()) return at("an attribute without a name");
+      if (i + 1 >= text.size() || text[i] != '=' || (text[i + 1] != '"' && text[i + 1] != '\''))
+        return at("an attribute without '=\"value\"'");
+      const char quote = text[i + 1];
+      for (i += 2; i < text.size() && text[i] != quote; ++i)
+        if (text[i] == '<' || (text[i] == '&' && !entity_ok())) return at("a '<' or bare '&' in a value");
+      if (i >= text.size()) return "an attribute value that does not end";
+      ++i;
+    }
+    had_root = true;
+    if (text[i] == '>') {
+      open.push_back(element);
+      ++i;
+    } else {
+      i += 2;
+    }
+  }
+  if (!open.empty()) return "element <" + std::string(open.back()) + "> is not closed";
+  if (!had_root) return "no root element";
+  return "";
+}
+
+// The whole file, or TopologyError when it cannot be read or holds more than
+// max_xml_bytes: a regular file is measured before reading, anything else (a pipe,
+// /dev/zero) is cut off once past the limit.
+std::string read_xml_file(const std::string& path) {
+  const auto unreadable = [&path] {
+    return TopologyError("XML topology '" + path + "' cannot be read: " + errno_text());
+  };
+  // `size`: "is N bytes" or "holds more than N bytes"
+  const auto too_big = [&path](const std::string& size) {
+    return TopologyError("XML topology '" + path + "' " + size + ", more than the " +
+                         std::to_string(max_xml_bytes) + " (" +
+                         std::to_string(max_xml_bytes >> 20) + " MiB) weft reads");
+  };
+  errno = 0;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw unreadable();
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw unreadable();
+  std::string text;
+  if (S_ISREG(st.st_mode)) {
+    if (static_cast<unsigned long long>(st.st_size) > max_xml_bytes)
+      throw too_big("is " + std::to_string(st.st_size) + " bytes");
+    text.reserve(static_cast<std::size_t>(st.st_size));
+  }
+  char chunk[1 << 16];
+  while (true) {
+    errno = 0;
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw unreadable();
+    if (n == 0) return text;
+    if (text.size() + static_cast<std::size_t>(n) > max_xml_bytes)
+      throw too_big("holds more bytes");
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
 }
 
 std::vector<unsigned> bitmap_ids(hwloc_const_bitmap_t set) {
@@ -91,15 +315,36 @@ std::vector<unsigned> rank_kinds(hwloc_topology_t t) {
   return rank;
 }
 
-// The NUMA node local to a core: the smallest node whose CPUs include the core. (On
-// machines with extra CPU-less or wider memory nodes, several nodes cover a core.)
-hwloc_obj_t local_numa_node(hwloc_topology_t t, hwloc_obj_t core) {
+// The NUMA node local to a core: the smallest node whose CPUs include the core (ties:
+// the first in logical order). On machines with extra CPU-less or wider memory nodes,
+// several nodes cover a core. hwloc 2 attaches a node below the object whose CPUs it
+// serves (a memory child, possibly behind memory-side caches) with that object's
+// cpuset, so only the nodes below the core's ancestors can cover it: looking there
+// alone keeps this linear in the machine (checking every node for every core took 20 s
+// for 8192 one-PU nodes).
+hwloc_obj_t local_numa_node(hwloc_obj_t core) {
   hwloc_obj_t best = nullptr;
-  for (hwloc_obj_t n = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_NUMANODE, nullptr); n != nullptr;
-       n = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_NUMANODE, n)) {
-    if (n->cpuset == nullptr || !hwloc_bitmap_isincluded(core->cpuset, n->cpuset)) continue;
-    if (best == nullptr || hwloc_bitmap_weight(n->cpuset) < hwloc_bitmap_weight(best->cpuset))
-      best = n;
+  int best_weight = 0;
+  std::vector<hwloc_obj_t> pending;
+  for (hwloc_obj_t above = core; above != nullptr; above = above->parent) {
+    for (hwloc_obj_t m = above->memory_first_child; m != nullptr; m = m->next_sibling)
+      pending.push_back(m);
+    while (!pending.empty()) {
+      const hwloc_obj_t m = pending.back();
+      pending.pop_back();
+      if (m->type != HWLOC_OBJ_NUMANODE) {
+        for (hwloc_obj_t c = m->memory_first_child; c != nullptr; c = c->next_sibling)
+          pending.push_back(c);
+        continue;
+      }
+      if (m->cpuset == nullptr || !hwloc_bitmap_isincluded(core->cpuset, m->cpuset)) continue;
+      const int weight = hwloc_bitmap_weight(m->cpuset);
+      if (best == nullptr || weight < best_weight ||
+          (weight == best_weight && m->logical_index < best->logical_index)) {
+        best = m;
+        best_weight = weight;
+      }
+    }
   }
   return best;
 }
@@ -128,7 +373,7 @@ std::vector<Core> read_cores(hwloc_topology_t t) {
     const DomainKey package_key = package ? DomainKey{by_package, package->gp_index}
                                           : DomainKey{by_machine, 0};
     c.package = packages(package_key);
-    const hwloc_obj_t numa = local_numa_node(t, core);
+    const hwloc_obj_t numa = local_numa_node(core);
     c.numa_node = numa_nodes(numa ? DomainKey{by_numa, numa->gp_index} : DomainKey{by_machine, 0});
     const hwloc_obj_t l3 = hwloc_get_ancestor_obj_by_type(t, HWLOC_OBJ_L3CACHE, core);
     c.l3 = l3s(l3 ? DomainKey{by_l3, l3->gp_index} : package_key);
@@ -164,6 +409,7 @@ Topology Topology::synthetic(const std::string& description) {
   const std::string source = "synthetic: " + description;
   if (description.find_first_not_of(" \t") == std::string::npos)
     throw TopologyError("synthetic topology '" + description + "' is empty");
+  check_synthetic_size(description);
   TopologyPtr t = init_topology(source);
   errno = 0;
   if (hwloc_topology_set_synthetic(t.get(), description.c_str()) != 0)
@@ -172,6 +418,7 @@ Topology Topology::synthetic(const std::string& description) {
                         "type:count levels from the machine down to pu, e.g. "
                         "'pack:2 numa:2 l3:2 core:8 pu:2')");
   load(t.get(), source);
+  check_pu_count(t.get(), "synthetic topology '" + description + "'");
   std::vector<Core> cores = read_cores(t.get());
   CpuBudget budget = whole_machine(cores);
   return Topology(std::move(cores), std::move(budget), source);
@@ -179,11 +426,13 @@ Topology Topology::synthetic(const std::string& description) {
 
 Topology Topology::from_xml(const std::string& path) {
   const std::string source = "xml: " + path;
-  // hwloc's own message for a missing file goes to stderr, if anywhere; check first so
-  // the exception says what is wrong.
-  errno = 0;
-  if (!std::ifstream(path))
-    throw TopologyError("XML topology '" + path + "' cannot be read: " + errno_text());
+  // Read here rather than by hwloc: its message for a missing file goes to stderr, if
+  // anywhere, and it would read a file of any size.
+  const std::string text = read_xml_file(path);
+  const std::string syntax = xml_syntax_error(text);
+  if (!syntax.empty())
+    throw TopologyError("XML topology '" + path + "' is not a valid hwloc XML export (" + syntax +
+                        "); 'lstopo --of xml' writes one");
   // hwloc rejects a bad file either when the source is set (libxml2 reader, from
   // libhwloc-plugins) or only when it loads (the built-in parser, which reads what hwloc
   // itself writes and no comments): one message for both, so it does not depend on
@@ -194,9 +443,11 @@ Topology Topology::from_xml(const std::string& path) {
   };
   TopologyPtr t = init_topology(source);
   errno = 0;
-  if (hwloc_topology_set_xml(t.get(), path.c_str()) != 0) throw invalid();
+  if (hwloc_topology_set_xmlbuffer(t.get(), text.data(), static_cast<int>(text.size())) != 0)
+    throw invalid();
   errno = 0;
   if (hwloc_topology_load(t.get()) != 0) throw invalid();
+  check_pu_count(t.get(), "XML topology '" + path + "'");
   std::vector<Core> cores = read_cores(t.get());
   CpuBudget budget = whole_machine(cores);
   return Topology(std::move(cores), std::move(budget), source);

@@ -17,7 +17,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -640,6 +643,167 @@ TEST(Pthreadpool, ZeroThreadsMeansOnePerCoreAndCApiWorks) {
   pthreadpool_destroy(nullptr);  // ignored, like pthreadpool
   EXPECT_EQ(weft_test_c_api_sum(100), 2u * 4950u);
   EXPECT_EQ(weft_pthreadpool_is_weft(), 1);
+}
+
+// ---- extremes: ranges near SIZE_MAX and tile counts that overflow size_t ----------------
+// The C ABI has no error to return, so every such call must run correctly: tile counts
+// are computed with checked arithmetic, and a grid whose tiles size_t cannot number
+// walks its leading dimensions in order. Calls that would run for years stop by
+// throwing from the task (which propagates out of the parallelize call, see the header).
+
+constexpr size_t kSizeMax = std::numeric_limits<size_t>::max();
+struct StopPool {};
+
+// A NULL pool and pools of 1, 2 and 3 threads.
+std::vector<std::unique_ptr<Pool>> extreme_pools() {
+  std::vector<std::unique_ptr<Pool>> pools;
+  for (size_t threads : {0, 1, 2, 3}) pools.push_back(std::make_unique<Pool>(threads));
+  return pools;
+}
+
+TEST(PthreadpoolExtremes, FullRange1dTilesCoverEveryTileOnce) {
+  for (size_t tile : {size_t{1} << 44, (size_t{1} << 63) + 1, kSizeMax, kSizeMax - 1}) {
+    const size_t n = kSizeMax / tile + (kSizeMax % tile != 0);
+    for (auto& p : extreme_pools()) {
+      struct Ctx {
+        size_t tile, n;
+        std::vector<std::atomic<uint8_t>> hits;
+        std::atomic<int> wrong{0};
+      } ctx{tile, n, std::vector<std::atomic<uint8_t>>(n)};
+      pthreadpool_parallelize_1d_tile_1d(
+          p->pool,
+          [](void* c, size_t start, size_t size) {
+            auto& x = *static_cast<Ctx*>(c);
+            const size_t k = start / x.tile;
+            const size_t want = k + 1 == x.n ? kSizeMax - start : x.tile;
+            if (start % x.tile != 0 || k >= x.n || size != want) {
+              x.wrong.fetch_add(1);
+              return;
+            }
+            x.hits[k].fetch_add(1, std::memory_order_relaxed);
+          },
+          &ctx, kSizeMax, tile, 0);
+      EXPECT_EQ(ctx.wrong.load(), 0) << "tile " << tile;
+      size_t bad = 0;
+      for (auto& h : ctx.hits) bad += h.load() != 1;
+      EXPECT_EQ(bad, 0u) << "tile " << tile;
+    }
+  }
+}
+
+TEST(PthreadpoolExtremes, FullRange1dRunsUntilTheTaskStops) {
+  for (auto& p : extreme_pools()) {
+    std::atomic<size_t> calls{0};
+    EXPECT_THROW(pthreadpool_parallelize_1d(
+                     p->pool,
+                     [](void* c, size_t) {
+                       if (static_cast<std::atomic<size_t>*>(c)->fetch_add(1) >= 20000)
+                         throw StopPool{};
+                     },
+                     &calls, kSizeMax, 0),
+                 StopPool);
+    EXPECT_GT(calls.load(), 20000u);
+  }
+}
+
+TEST(PthreadpoolExtremes, TilesNearSizeMaxCarryIntoTheNextRow) {
+  // The second tile of a row starts at 2^63 + 1; the next start, (2^63 + 1) * 2, used to
+  // wrap to 2, still "inside" the row, instead of carrying into the next row.
+  const size_t big = (size_t{1} << 63) + 1;
+  for (auto& p : extreme_pools()) {
+    struct Ctx {
+      std::mutex mutex;
+      std::vector<std::array<size_t, 4>> seen;
+    } ctx;
+    pthreadpool_parallelize_2d_tile_2d(
+        p->pool,
+        [](void* c, size_t i, size_t j, size_t ti, size_t tj) {
+          auto& x = *static_cast<Ctx*>(c);
+          std::lock_guard<std::mutex> lock(x.mutex);
+          x.seen.push_back({i, j, ti, tj});
+        },
+        &ctx, 2, kSizeMax, 1, big, 0);
+    std::sort(ctx.seen.begin(), ctx.seen.end());
+    const std::vector<std::array<size_t, 4>> want = {
+        {0, 0, 1, big}, {0, big, 1, kSizeMax - big}, {1, 0, 1, big}, {1, big, 1, kSizeMax - big}};
+    EXPECT_EQ(ctx.seen, want);
+  }
+}
+
+// Records (i, j, k) calls of a 3-D loop; throws once `limit` calls were made.
+struct GridCalls {
+  size_t limit;
+  std::mutex mutex;
+  std::vector<std::array<size_t, 3>> seen;
+  std::atomic<size_t> calls{0};
+  explicit GridCalls(size_t l) : limit(l) {}
+  void call(size_t i, size_t j, size_t k) {
+    if (calls.fetch_add(1) >= limit) throw StopPool{};
+    std::lock_guard<std::mutex> lock(mutex);
+    seen.push_back({i, j, k});
+  }
+};
+
+TEST(PthreadpoolExtremes, TileCountOverflowWalksTheLeadingDimensionsInOrder) {
+  // 2^40 x 2^40 tiles: the count used to wrap to 0 and the call returned at once having
+  // run nothing. Now row 0 runs (as a parallel loop over its 2^40 tiles) until stopped.
+  for (auto& p : extreme_pools()) {
+    GridCalls g(5000);
+    EXPECT_THROW(pthreadpool_parallelize_2d_tile_2d(
+                     p->pool,
+                     [](void* c, size_t i, size_t j, size_t ti, size_t tj) {
+                       static_cast<GridCalls*>(c)->call(i, j, ti + tj - 2);
+                     },
+                     &g, size_t{1} << 40, size_t{1} << 40, 1, 1, 0),
+                 StopPool);
+    ASSERT_EQ(g.seen.size(), 5000u);
+    std::set<size_t> columns;
+    for (auto [i, j, sizes] : g.seen) {
+      EXPECT_EQ(i, 0u);
+      EXPECT_EQ(sizes, 0u);  // both tiles of size 1
+      EXPECT_TRUE(columns.insert(j).second) << "column " << j << " twice";
+    }
+  }
+  // 2^62 x 2^62 x 4: dimensions 0 and 1 are walked in order, dimension 2 (4 tiles) runs
+  // in parallel for each of their tiles; 22 calls finish (0, 0..4, *) and start (0, 5, *).
+  for (auto& p : extreme_pools()) {
+    GridCalls g(22);
+    EXPECT_THROW(pthreadpool_parallelize_3d(
+                     p->pool,
+                     [](void* c, size_t i, size_t j, size_t k) {
+                       static_cast<GridCalls*>(c)->call(i, j, k);
+                     },
+                     &g, size_t{1} << 62, size_t{1} << 62, 4, 0),
+                 StopPool);
+    std::sort(g.seen.begin(), g.seen.end());
+    ASSERT_EQ(g.seen.size(), 22u);
+    for (size_t n = 0; n < 20; ++n) {
+      const std::array<size_t, 3> want = {0, n / 4, n % 4};
+      EXPECT_EQ(g.seen[n], want);
+    }
+    EXPECT_EQ(g.seen[20][1], 5u);
+    EXPECT_EQ(g.seen[21][1], 5u);
+    EXPECT_NE(g.seen[20][2], g.seen[21][2]);
+  }
+  // The legacy 3-D tiled entry point takes the same path.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  for (auto& p : extreme_pools()) {
+    GridCalls g(100);
+    EXPECT_THROW(pthreadpool_compute_3d_tiled(
+                     p->pool,
+                     [](void* c, size_t i, size_t j, size_t k, size_t, size_t, size_t) {
+                       static_cast<GridCalls*>(c)->call(i, j, k);
+                     },
+                     &g, 2, size_t{1} << 40, size_t{1} << 40, 1, 1, 1),
+                 StopPool);
+    for (auto [i, j, k] : g.seen) {
+      EXPECT_EQ(i, 0u);
+      EXPECT_EQ(j, 0u);
+      EXPECT_LT(k, size_t{1} << 40);
+    }
+  }
+#pragma GCC diagnostic pop
 }
 
 }  // namespace

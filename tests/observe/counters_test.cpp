@@ -119,6 +119,40 @@ TEST(ObserveCounters, MigrationsCountCpuChangesBetweenSamples) {
   EXPECT_EQ(s.last_cpu, 3);
 }
 
+// A worker's time before it has run anything: idle (counted as parked), not busy.
+TEST(ObserveCounters, StartIdleCountsAsParkedNotBusy) {
+  WorkerCounters c;
+  c.start_idle(1000);
+  EXPECT_FALSE(c.busy());
+  CounterSnapshot s = c.snapshot(1500);
+  EXPECT_EQ(s.time_ns[0], 0u);
+  EXPECT_EQ(s.time_ns[2], 500u);
+  c.note_cpu(1550, 3);  // the thread started: its CPU, still idle
+  c.enter(State::spinning, 1600);
+  c.enter(State::parked, 1700);
+  s = c.snapshot(2000);
+  EXPECT_EQ(s.time_ns[0], 0u);
+  EXPECT_EQ(s.time_ns[1], 100u);
+  EXPECT_EQ(s.time_ns[2], 600u + 300u);
+  EXPECT_EQ(s.last_cpu, 3);
+  // Started and went to sleep: one park, and starting was not a wake-up.
+  EXPECT_EQ(s.parks, 1u);
+  EXPECT_EQ(s.wakeups, 0u);
+}
+
+TEST(ObserveCounters, StartIdleThenParkWithoutSpinningIsAPark) {
+  WorkerCounters c;
+  c.start_idle(0);
+  c.enter(State::parked, 10);
+  c.enter(State::busy, 30);
+  EXPECT_TRUE(c.busy());
+  const CounterSnapshot s = c.snapshot(40);
+  EXPECT_EQ(s.parks, 1u);
+  EXPECT_EQ(s.wakeups, 1u);
+  EXPECT_EQ(s.time_ns[2], 30u);
+  EXPECT_EQ(s.time_ns[0], 10u);
+}
+
 // A reader snapshotting while the owner changes state must always see a consistent
 // (state, since, totals) triple: with a reading time later than every transition, the
 // three times then sum to exactly now - start.

@@ -132,8 +132,12 @@ TEST(ObserveObserver, ResetStartsANewWindow) {
   EXPECT_EQ(m.workers[0].busy_ns, 400u);
   EXPECT_EQ(m.workers[0].wakeups, 1u);
   EXPECT_EQ(m.workers[0].parks, 0u);
-  // Worker 1 never started its thread: busy since the scheduler was built.
-  EXPECT_EQ(m.workers[1].busy_ns, 1000u);
+  // Worker 1 never started its thread: idle (counted as parked) since the scheduler
+  // was built, not busy: it has run nothing.
+  EXPECT_EQ(m.workers[1].busy_ns, 0u);
+  EXPECT_EQ(m.workers[1].parked_ns, 1000u);
+  EXPECT_EQ(m.workers[1].parks, 0u);
+  EXPECT_EQ(m.workers[1].wakeups, 0u);
   EXPECT_FALSE(m.workers[1].voluntary_switches.has_value());
 }
 
@@ -165,6 +169,38 @@ TEST(ObserveObserver, ContextSwitchesOfLiveWorkers) {
   EXPECT_TRUE(m.workers[0].voluntary_switches.has_value());
   EXPECT_TRUE(m.workers[0].involuntary_switches.has_value());
   EXPECT_TRUE(m.totals.voluntary_switches.has_value());
+}
+
+TEST(ObserveObserver, AWorkerIsBusyFromItsFirstWorkOn) {
+  Observer observer(two_node_placement(1), ObserveOptions{});
+  WorkerObserver& w = observer.worker(0);
+  w.thread_started();  // this thread plays the worker
+  EXPECT_FALSE(w.counters().busy());
+  Metrics m = observer.metrics();
+  EXPECT_EQ(m.workers[0].busy_ns, 0u);
+  EXPECT_EQ(m.workers[0].tasks_total(), 0u);
+  {
+    ObservedSpan span(&w, SpanKind::task, Priority::normal, "t");
+    EXPECT_TRUE(w.counters().busy());
+  }
+  w.enter(State::spinning);
+  w.enter(State::parked);
+  m = observer.metrics();
+  EXPECT_EQ(m.workers[0].tasks_total(), 1u);
+  EXPECT_EQ(m.workers[0].parks, 1u);
+  EXPECT_EQ(m.workers[0].wakeups, 0u);
+}
+
+TEST(ObserveObserver, CountingOffReadsAllBusy) {
+  // Config::metrics = false: no hook reports; its documented reading is all time busy.
+  ObserveOptions options;
+  options.counting = false;
+  Observer observer(two_node_placement(2), options, 1000);
+  const Metrics m = observer.metrics({}, 4000);
+  for (const WorkerMetrics& w : m.workers) {
+    EXPECT_EQ(w.busy_ns, 3000u);
+    EXPECT_EQ(w.parked_ns, 0u);
+  }
 }
 
 }  // namespace

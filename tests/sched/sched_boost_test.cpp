@@ -326,12 +326,13 @@ TEST(SchedBoost, RandomBoostedWaitsStress) {
   weft::Scheduler s(make_placement(3), unpinned());
   auto client = [&](unsigned seed) {
     std::mt19937 rng(seed);
+    weft::test::HangWatch watch(s);
     for (int r = 0; r < rounds; ++r) {
       const auto level = static_cast<Priority>(rng() % 4);
       const int fan = 1 + static_cast<int>(rng() % 6);
       const int hint = static_cast<int>(rng() % 5) - 2;  // -2..2: -1/-2 none
       queued.fetch_add(1);
-      s.submit([&, fan, hint, seed = rng()] {
+      auto round = s.submit([&, fan, hint, seed = rng()] {
         std::mt19937 inner(seed);
         weft::TaskGroup g(s);
         for (int i = 0; i < fan; ++i) {
@@ -351,7 +352,8 @@ TEST(SchedBoost, RandomBoostedWaitsStress) {
         }
         g.wait();
         ran.fetch_add(1);
-      }, at(level)).get();
+      }, at(level));
+      watch.wait("a boosted round", r, [&] { round.get(); });
     }
   };
   std::thread a(client, 1), b(client, 2);

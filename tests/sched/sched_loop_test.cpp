@@ -150,7 +150,8 @@ TEST(SchedLoop, ManyExternalCallersAtOnce) {
 }
 
 // Slot 0 waits until another slot has joined: passes only if invitations reach (and
-// wake) parked workers. A lost wake-up shows as a hang, caught by the ctest TIMEOUT.
+// wake) parked workers. A lost wake-up shows as a hang: the HangWatch dumps the
+// workers' states and aborts.
 class WaitForHelperJob final : public weft::detail::LoopJob {
  public:
   void run_slot(unsigned slot) noexcept override {
@@ -168,9 +169,12 @@ class WaitForHelperJob final : public weft::detail::LoopJob {
 TEST(SchedLoop, ParkedWorkersAreWokenByInvitations) {
   // With no spinning every worker parks between loops.
   weft::Scheduler s(make_placement(3), unpinned(std::chrono::microseconds{0}));
+  weft::test::HangWatch watch(s);
   for (int rep = 0; rep < 300; ++rep) {
     WaitForHelperJob job;
-    s.run_loop(job, 2, rep % 2 == 0 ? Priority::high : Priority::low);
+    watch.wait("a loop whose slot 0 waits for a helper", rep, [&] {
+      s.run_loop(job, 2, rep % 2 == 0 ? Priority::high : Priority::low);
+    });
     if (rep % 50 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));  // all park
   }
 }

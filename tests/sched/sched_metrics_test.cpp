@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "observe/json_reader.hpp"
+#include "observe/thread_stats.hpp"
+#include "observe/trace_writer.hpp"
 #include "sched_test_support.hpp"
 #include "weft/metrics.hpp"
 #include "weft/scheduler.hpp"
@@ -64,6 +66,34 @@ Metrics quiescent_metrics(const weft::Scheduler& s, bool first_window) {
 
 std::uint64_t total_time(const weft::WorkerMetrics& w) {
   return w.busy_ns + w.spinning_ns + w.parked_ns;
+}
+
+// The calling thread's track id in a trace of `workers` workers: its OS thread id,
+// unless that equals a worker index (trace_writer.hpp).
+long caller_json_tid(unsigned workers) {
+  const pid_t tid = weft::detail::current_tid();
+  return tid < static_cast<pid_t>(workers) ? tid + weft::detail::caller_tid_offset : tid;
+}
+
+struct Track {
+  std::string label;
+  std::vector<std::string> task_names, loop_names;
+};
+
+std::map<long, Track> tracks_of(const std::string& trace_json) {
+  const json::Value trace = json::parse(trace_json);
+  std::map<long, Track> tracks;
+  for (const auto& e : trace.at("traceEvents").as_array()) {
+    const std::string& ph = e.at("ph").as_string();
+    const long tid = static_cast<long>(e.at("tid").as_number());
+    if (ph == "M" && e.at("name").as_string() == "thread_name") {
+      tracks[tid].label = e.at("args").at("name").as_string();
+    } else if (ph == "X") {
+      auto& names = e.at("cat").as_string() == "task" ? tracks[tid].task_names : tracks[tid].loop_names;
+      names.push_back(e.at("name").as_string());
+    }
+  }
+  return tracks;
 }
 
 // Runs `slot + 1` chunks in each slot and reports them; remembers which worker ran what.
@@ -393,7 +423,12 @@ TEST(SchedMetrics, TraceOfARealRunParsesWithBalancedSpans) {
     }
   }
   EXPECT_EQ(trace.at("otherData").at("dropped_spans").as_number(), 0.0);
-  ASSERT_EQ(labels.size(), workers);
+  // The workers' tracks and the test thread's: it ran slot 0 of each loop.
+  ASSERT_EQ(labels.size(), workers + 1);
+  const int me = static_cast<int>(caller_json_tid(workers));
+  EXPECT_EQ(labels[me], "caller (tid " + std::to_string(weft::detail::current_tid()) + ")");
+  EXPECT_EQ(loops[me], 5u);
+  EXPECT_EQ(tasks[me], 0u);
   for (unsigned w = 0; w < workers; ++w) {
     const int tid = static_cast<int>(w);
     EXPECT_EQ(labels[tid].rfind("worker " + std::to_string(w), 0), 0u) << labels[tid];
@@ -417,6 +452,109 @@ TEST(SchedMetrics, TraceOfARealRunParsesWithBalancedSpans) {
       open.push_back(e);
     }
   }
+}
+
+TEST(SchedMetrics, FreshSchedulerWorkersAreNotBusy) {
+  // A worker that has run nothing has not been busy: neither before its thread started
+  // nor while it looked for work and went to sleep (it used to count as busy from
+  // construction to its first idle transition: ~100% busy right after construction).
+  for (auto spin : {no_spin, std::chrono::microseconds{100}}) {
+    weft::Scheduler s(make_placement(2), unpinned(spin));
+    const Metrics at_once = s.metrics();
+    for (const auto& w : at_once.workers) {
+      EXPECT_EQ(w.tasks_total(), 0u);
+      EXPECT_EQ(w.loop_chunks, 0u);
+      EXPECT_EQ(w.busy_ns, 0u) << "spin " << spin.count() << "us, worker " << w.worker;
+    }
+    EXPECT_EQ(at_once.totals.busy_ns, 0u);
+    const Metrics settled = quiescent_metrics(s, /*first_window=*/true);
+    for (const auto& w : settled.workers) {
+      EXPECT_EQ(w.tasks_total(), 0u);
+      EXPECT_EQ(w.loop_chunks, 0u);
+      EXPECT_EQ(w.busy_ns, 0u) << "spin " << spin.count() << "us, worker " << w.worker;
+      EXPECT_EQ(w.spinning_ns + w.parked_ns, settled.window_ns);
+      EXPECT_EQ(w.parks, 1u);    // it went to sleep once...
+      EXPECT_EQ(w.wakeups, 0u);  // ...and starting was not a wake-up
+      if (spin == no_spin) {
+        EXPECT_EQ(w.spinning_ns, 0u);
+      }
+    }
+    EXPECT_DOUBLE_EQ(settled.imbalance, 1.0);
+    // The table says so too: a busy% of 0.0 in each worker row.
+    const json::Value doc = json::parse(settled.to_json());
+    for (const auto& w : doc.at("workers").as_array()) EXPECT_EQ(w.at("busy_ns").as_number(), 0.0);
+  }
+}
+
+TEST(SchedMetrics, CallerLaneHoldsTheCallersLoopParts) {
+  constexpr unsigned workers = 2;
+  weft::Config c = unpinned(no_spin);
+  c.trace_capacity = 1024;
+  weft::Scheduler s(make_placement(workers), c);
+  std::vector<double> v(4096, 1.0);
+  weft::ForOptions fo;
+  fo.name = "caller-loop";
+  fo.priority = Priority::high;
+  // An explicit grain: every call runs through run_loop (an automatic grain may run a
+  // small loop on the caller alone, outside any loop, which the trace does not show).
+  fo.grain = 256;
+  constexpr int passes = 6;
+  for (int pass = 0; pass < passes; ++pass) {
+    s.parallel_for(0, v.size(), [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) v[i] = v[i] * 1.5 + 1.0;
+    }, fo);
+  }
+  // No wait: slot 0 on the calling thread is recorded before parallel_for returns.
+  auto tracks = tracks_of(s.trace_json());
+  const long me = caller_json_tid(workers);
+  ASSERT_EQ(tracks.count(me), 1u);
+  EXPECT_EQ(tracks[me].label, "caller (tid " + std::to_string(weft::detail::current_tid()) + ")");
+  EXPECT_EQ(tracks[me].loop_names, std::vector<std::string>(passes, "caller-loop"));
+  EXPECT_TRUE(tracks[me].task_names.empty());
+  std::size_t labelled = 0;
+  for (const auto& [tid, t] : tracks) labelled += t.label.empty() ? 0 : 1;
+  EXPECT_EQ(labelled, workers + 1);
+
+  // With tracing off the caller has no lane (and pays nothing for one).
+  weft::Scheduler quiet(make_placement(workers), unpinned(no_spin));
+  quiet.parallel_for(0, v.size(), [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) v[i] = v[i] * 0.5;
+  }, fo);
+  EXPECT_EQ(tracks_of(quiet.trace_json()).count(me), 0u);
+}
+
+TEST(SchedMetrics, CallerLaneHoldsTasksItRanWhileWaiting) {
+  // The one worker is held by a strict task, so the task the test thread then waits
+  // for can only run on the test thread itself: as it waits.
+  weft::Config c = unpinned(no_spin);
+  c.trace_capacity = 256;
+  weft::Scheduler s(make_placement(1), c);
+  std::atomic<bool> started{false}, release{false};
+  weft::TaskOptions pin;
+  pin.worker = 0;
+  pin.strict = true;
+  pin.name = "blocker";
+  auto blocker = s.submit(
+      [&] {
+        started = true;
+        while (!release.load()) std::this_thread::yield();
+      },
+      pin);
+  while (!started.load()) std::this_thread::yield();
+  weft::TaskOptions o;
+  o.name = "helped";
+  o.priority = Priority::critical;
+  s.submit([] {}, o).get();
+  auto tracks = tracks_of(s.trace_json());
+  const Metrics m = s.metrics();
+  release = true;
+  blocker.get();
+
+  const long me = caller_json_tid(1);
+  ASSERT_EQ(tracks.count(me), 1u);
+  EXPECT_EQ(tracks[me].task_names, std::vector<std::string>{"helped"});
+  EXPECT_TRUE(tracks[0].task_names.empty());  // the blocker is still running
+  EXPECT_EQ(m.totals.tasks_total(), 0u);      // a caller has no metrics row
 }
 
 TEST(SchedMetrics, WriteTraceNamesAnUnwritablePath) {

@@ -169,13 +169,14 @@ TEST(SchedSubmit, PlacementWithoutStealOrderStillSteals) {
   s.submit(
       [&] {
         // The child lands in worker 0's deque; worker 0 then blocks without helping, so
-        // only worker 1 can run it, by stealing (a hang here means it cannot).
+        // only worker 1 can run it, by stealing (a hang here means it cannot: the
+        // bounded wait below then dumps the workers' states and aborts).
         auto child = s.submit([&] { child_ran.count_down(); });
         child_ran.wait();
         all_done.count_down();
       },
       on_zero);
-  all_done.wait();
+  weft::test::wait_or_dump(s, "the child only a steal can run", [&] { all_done.wait(); });
 }
 
 TEST(SchedSubmit, DefaultSchedulerFreeSubmit) {

@@ -273,5 +273,81 @@ TEST(TopologyConfigFromEnv, OriginsSayWhichVariableDecided) {
   EXPECT_EQ(Config::env_origins()[0], "num_threads = 2 (WEFT_NUM_THREADS=2)");
 }
 
+// The backpressure variables (EnvGuard above does not know them).
+class QueueEnvGuard {
+ public:
+  QueueEnvGuard() {
+    for (const char* name : names) {
+      if (const char* v = std::getenv(name)) saved_[name] = v;
+      unsetenv(name);
+    }
+  }
+  ~QueueEnvGuard() {
+    for (const char* name : names) {
+      auto it = saved_.find(name);
+      if (it == saved_.end()) unsetenv(name);
+      else setenv(name, it->second.c_str(), 1);
+    }
+  }
+  QueueEnvGuard(const QueueEnvGuard&) = delete;
+  QueueEnvGuard& operator=(const QueueEnvGuard&) = delete;
+  void set(const char* name, const char* value) { setenv(name, value, 1); }
+
+ private:
+  static constexpr const char* names[] = {"WEFT_MAX_QUEUED", "WEFT_QUEUE_POLICY"};
+  std::map<std::string, std::string> saved_;
+};
+
+TEST(TopologyConfigFromEnv, QueueLimitVariables) {
+  EnvGuard env;
+  QueueEnvGuard queue;
+  EXPECT_EQ(Config::from_env().queue_policy, QueuePolicy::unbounded);
+  EXPECT_EQ(Config::from_env().max_queued, 0u);
+  // A limit alone blocks (keeps every task).
+  queue.set("WEFT_MAX_QUEUED", "100000");
+  Config c = Config::from_env();
+  EXPECT_EQ(c.max_queued, 100000u);
+  EXPECT_EQ(c.queue_policy, QueuePolicy::block);
+  EXPECT_EQ(Config::env_origins(),
+            (std::vector<std::string>{
+                "max_queued = 100000 (WEFT_MAX_QUEUED=100000)",
+                "queue_policy = block (WEFT_MAX_QUEUED=100000, WEFT_QUEUE_POLICY unset)"}));
+  for (auto [text, policy] : {std::pair{"reject", QueuePolicy::reject},
+                              {"Block", QueuePolicy::block}, {"REJECT", QueuePolicy::reject}}) {
+    queue.set("WEFT_QUEUE_POLICY", text);
+    EXPECT_EQ(Config::from_env().queue_policy, policy) << text;
+  }
+  EXPECT_EQ(Config::env_origins()[1], "queue_policy = reject (WEFT_QUEUE_POLICY=REJECT)");
+  queue.set("WEFT_QUEUE_POLICY", "unbounded");
+  unsetenv("WEFT_MAX_QUEUED");
+  EXPECT_EQ(Config::from_env().queue_policy, QueuePolicy::unbounded);
+  EXPECT_STREQ(to_string(QueuePolicy::block), "block");
+}
+
+TEST(TopologyConfigFromEnv, BadQueueLimitsNameTheVariable) {
+  EnvGuard env;
+  QueueEnvGuard queue;
+  queue.set("WEFT_QUEUE_POLICY", "sometimes");
+  EXPECT_TRUE(throws_with<ConfigError>(
+      [] { Config::from_env(); },
+      "WEFT_QUEUE_POLICY: 'sometimes' is not one of unbounded, block, reject"));
+  queue.set("WEFT_QUEUE_POLICY", "block");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_QUEUE_POLICY: 'block' needs a limit"));
+  queue.set("WEFT_MAX_QUEUED", "0");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_MAX_QUEUED: '0' is not a positive integer"));
+  for (const char* bad : {"-3", "1k", " 5"}) {
+    queue.set("WEFT_MAX_QUEUED", bad);
+    EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                         std::string("WEFT_MAX_QUEUED: '") + bad + "'"));
+  }
+  queue.set("WEFT_MAX_QUEUED", "10");
+  queue.set("WEFT_QUEUE_POLICY", "unbounded");
+  EXPECT_TRUE(throws_with<ConfigError>(
+      [] { Config::from_env(); },
+      "WEFT_MAX_QUEUED: '10' has no effect with WEFT_QUEUE_POLICY=unbounded"));
+}
+
 }  // namespace
 }  // namespace weft

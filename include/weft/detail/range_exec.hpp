@@ -17,6 +17,7 @@
 
 #include "weft/config.hpp"
 #include "weft/options.hpp"
+#include "weft/detail/checked.hpp"
 #include "weft/detail/range_loop.hpp"
 #include "weft/export.hpp"
 
@@ -47,13 +48,47 @@ inline constexpr double low_max_chunk_ns = 100'000;
 // parallel_reduce with deterministic = true and grain = 0 uses chunks of this many
 // iterations, whatever the number of threads.
 inline constexpr std::size_t deterministic_grain = 1024;
+// ...and holds the partials of at most this many chunks at a time: a range of more
+// chunks runs as consecutive windows of them, each folded into the result before the
+// next starts (the combine order, hence the result, is the same). Memory stays bounded
+// whatever range and grain the caller picks; a window is one fork-join, so it is kept
+// large enough (16 Ki chunks, 16 Mi iterations at the default grain) to cost nothing.
+inline constexpr std::size_t deterministic_window = std::size_t{1} << 14;
 }  // namespace loop_tuning
+
+// One dimension of a tiled loop, for the tile count and its errors.
+struct TileDim {
+  const char* extent_name;
+  std::size_t extent;
+  const char* tile_name;
+  std::size_t tile;
+};
 
 // Argument errors, thrown out of line (cold, and keeps the templates small).
 [[noreturn]] WEFT_EXPORT void throw_bad_range(const char* loop, std::size_t begin, std::size_t end);
-[[noreturn]] WEFT_EXPORT void throw_bad_priority(Priority priority);
 [[noreturn]] WEFT_EXPORT void throw_bad_tile(const char* loop, const char* tile_name,
                                              const char* extent_name, std::size_t extent);
+[[noreturn]] WEFT_EXPORT void throw_too_many_tiles(const char* loop, const TileDim* dims,
+                                                   unsigned n);
+
+// The number of tiles of a 2D/3D loop, row-major; tiles[d] gets dimension d's count.
+// 0 when an extent is 0. ConfigError for a tile of 0 on a non-empty extent, and for a
+// product of tile counts that does not fit in size_t (no loop could number its tiles).
+template <unsigned N>
+std::size_t count_tiles(const char* loop, const TileDim (&dims)[N], std::size_t (&tiles)[N]) {
+  bool empty = false;
+  for (const TileDim& d : dims) {
+    if (d.tile == 0 && d.extent != 0) throw_bad_tile(loop, d.tile_name, d.extent_name, d.extent);
+    empty = empty || d.extent == 0;
+  }
+  if (empty) return 0;
+  std::size_t count = 1;
+  for (unsigned d = 0; d < N; ++d) {
+    tiles[d] = ceil_div(dims[d].extent, dims[d].tile);
+    if (!checked_mul(count, tiles[d], count)) throw_too_many_tiles(loop, dims, N);
+  }
+  return count;
+}
 
 // The body's cost per unit from an earlier run of the same loop (the same lambda
 // type): lets a loop known to be large invite its team at once instead of probing
@@ -84,22 +119,34 @@ struct LoopShape {
   std::uint32_t units = 0;
 };
 
+// Every range has a shape: a range of up to 2^32 - 1 grains has one unit per grain; a
+// larger one (up to SIZE_MAX items) makes each unit a whole number of grains, so that
+// every item is still covered exactly once with 32-bit unit indices.
 inline LoopShape shape_for(std::size_t items, std::size_t grain) noexcept {
   LoopShape s;
   s.unit = grain == 0 ? 1 : grain;
-  std::size_t units = items / s.unit + (items % s.unit != 0);
+  std::size_t units = ceil_div(items, s.unit);
   if (units > max_range_units) {
-    // Too many units for 32-bit indices: make each unit a whole number of grains.
-    std::size_t per = (units + max_range_units - 1) / max_range_units;
+    // Cannot overflow: units > max_range_units means unit < items / max_range_units
+    // (< 2^32), and per <= units / max_range_units + 1, so
+    // unit * per <= (items + unit) / max_range_units + unit < 2^34.
+    const std::size_t per = ceil_div(units, max_range_units);
     s.unit *= per;
-    units = items / s.unit + (items % s.unit != 0);
+    units = ceil_div(items, s.unit);  // = ceil(units / per) <= max_range_units
   }
   s.units = static_cast<std::uint32_t>(units);
   return s;
 }
 
-inline std::size_t tiles_of(std::size_t extent, std::size_t tile) noexcept {
-  return extent / tile + (extent % tile != 0);
+// The items [begin, end) of units [first, last) of a range of `count` items in units of
+// `unit` (first < last <= the shape's units). Not last * unit: for the last unit of a
+// range near SIZE_MAX that product wraps.
+struct ItemSpan {
+  std::size_t begin, end;
+};
+inline ItemSpan unit_items(std::uint32_t first, std::uint32_t last, std::size_t unit,
+                           std::size_t count) noexcept {
+  return {first * unit, clamped_end(std::size_t{last - 1} * unit, unit, count)};
 }
 
 // Chunk sizes (in units) for a body that costs `ns_per_unit`.
@@ -214,13 +261,11 @@ void run_job(Sched& sched, Job& job, unsigned team, Priority priority, const For
 // team and chunk sizes come from a measurement; otherwise every unit is one
 // user-chosen grain and the number of grains caps the team. `Sched` is a Scheduler
 // (a template so that tests can drive this with plain threads).
+// The options were checked by the entry point (check_loop_options).
 template <class Sched, class Exec>
 void run_units(Sched& sched, Exec& exec, std::uint32_t units, bool auto_grain,
                const ForOptions& options) {
   if (units == 0) return;
-  if (options.priority && static_cast<unsigned>(*options.priority) >= num_priorities) {
-    throw_bad_priority(*options.priority);
-  }
   const unsigned cap = loop_cap(sched, options, units);
   // The caller runs its share (probe, serial fallback, slot 0) at the loop's priority.
   const ThreadPriorityScope scope(options.priority);
@@ -276,12 +321,23 @@ struct ForExec {
   std::size_t begin;
   std::size_t count;
   std::size_t unit;
+  // The user's grain (0: none). A unit of a huge range may hold several grains; a chunk
+  // body still gets exactly `grain` items per call, as ForOptions::grain promises.
+  std::size_t grain = 0;
 
   void operator()(unsigned, std::uint32_t first, std::uint32_t last) const {
-    std::size_t b = begin + first * unit;
-    std::size_t e = begin + std::min(last * unit, count);
+    const ItemSpan items = unit_items(first, last, unit, count);
+    const std::size_t b = begin + items.begin, e = begin + items.end;
     if constexpr (std::is_invocable_v<Body&, std::size_t, std::size_t>) {
-      body(b, e);
+      if (grain == 0) {
+        body(b, e);
+      } else {
+        for (std::size_t c = b; c < e;) {
+          const std::size_t ce = clamped_end(c, grain, e);
+          body(c, ce);
+          c = ce;
+        }
+      }
     } else {
       for (std::size_t i = b; i < e; ++i) body(i);
     }
@@ -296,12 +352,14 @@ struct For2dExec {
   std::size_t rows, cols, tile_r, tile_c, tiles_c, count, unit;
 
   void operator()(unsigned, std::uint32_t first, std::uint32_t last) const {
-    std::size_t t = first * unit;
-    std::size_t t_end = std::min(last * unit, count);
+    const ItemSpan items = unit_items(first, last, unit, count);
+    std::size_t t = items.begin;
+    const std::size_t t_end = items.end;
     std::size_t tr = t / tiles_c, tc = t % tiles_c;
     for (; t < t_end; ++t) {
+      // tr * tile_r < rows (tr < the row tiles); the ends are clamped without wrapping.
       std::size_t r0 = tr * tile_r, c0 = tc * tile_c;
-      body(r0, std::min(r0 + tile_r, rows), c0, std::min(c0 + tile_c, cols));
+      body(r0, clamped_end(r0, tile_r, rows), c0, clamped_end(c0, tile_c, cols));
       if (++tc == tiles_c) {
         tc = 0;
         ++tr;
@@ -317,14 +375,16 @@ struct For3dExec {
   std::size_t d0, d1, d2, tile0, tile1, tile2, tiles1, tiles2, count, unit;
 
   void operator()(unsigned, std::uint32_t first, std::uint32_t last) const {
-    std::size_t t = first * unit;
-    std::size_t t_end = std::min(last * unit, count);
-    std::size_t a = t / (tiles1 * tiles2), rest = t % (tiles1 * tiles2);
+    const ItemSpan items = unit_items(first, last, unit, count);
+    std::size_t t = items.begin;
+    const std::size_t t_end = items.end;
+    const std::size_t plane = tiles1 * tiles2;  // <= count, which count_tiles checked
+    std::size_t a = t / plane, rest = t % plane;
     std::size_t b = rest / tiles2, c = rest % tiles2;
     for (; t < t_end; ++t) {
       std::size_t i0 = a * tile0, j0 = b * tile1, k0 = c * tile2;
-      body(i0, std::min(i0 + tile0, d0), j0, std::min(j0 + tile1, d1), k0,
-           std::min(k0 + tile2, d2));
+      body(i0, clamped_end(i0, tile0, d0), j0, clamped_end(j0, tile1, d1), k0,
+           clamped_end(k0, tile2, d2));
       if (++c == tiles2) {
         c = 0;
         if (++b == tiles1) {
@@ -365,9 +425,8 @@ struct ReduceExec {
       s.acc.emplace(init);
       s.start = first;
     }
-    std::size_t b = begin + first * unit;
-    std::size_t e = begin + std::min(last * unit, count);
-    s.acc.emplace(chunk_body(b, e, std::move(*s.acc)));
+    const ItemSpan items = unit_items(first, last, unit, count);
+    s.acc.emplace(chunk_body(begin + items.begin, begin + items.end, std::move(*s.acc)));
     s.next = last;
   }
 };
@@ -407,7 +466,7 @@ T combine_segments(SlotArray<ReduceSlot<T>, 16>& slots, T init, Combine& combine
 // parallel_reduce, deterministic mode: one partial per fixed chunk of `grain` items
 // (a unit is a whole number of chunks), each chunk_body(b, e, init); combined left to
 // right in chunk order. Split points do not depend on threads or stealing, so float
-// results are bit-identical. The partials vector is one allocation per call.
+// results are bit-identical. Runs one window of chunks (deterministic_reduce below).
 template <class T, class ChunkBody>
 struct DeterministicReduceExec {
   ChunkBody& chunk_body;
@@ -416,13 +475,49 @@ struct DeterministicReduceExec {
   std::vector<std::optional<T>>& partials;
 
   void operator()(unsigned, std::uint32_t first, std::uint32_t last) const {
-    std::size_t b = first * unit;
-    std::size_t e = std::min(last * unit, count);
-    for (std::size_t c = b; c < e; c += grain) {
-      std::size_t ce = std::min(c + grain, e);
+    const ItemSpan items = unit_items(first, last, unit, count);
+    for (std::size_t c = items.begin; c < items.end;) {
+      const std::size_t ce = clamped_end(c, grain, items.end);
       partials[c / grain].emplace(chunk_body(begin + c, begin + ce, T(init)));
+      c = ce;
     }
   }
 };
+
+// parallel_reduce's deterministic mode over items [begin, begin + count), count > 0.
+// The partials of at most loop_tuning::deterministic_window chunks exist at a time (one
+// allocation per call, sized min(chunks, window)), not one per chunk of the range: a
+// grain of 1 over [0, 2^40) runs in bounded memory instead of asking for terabytes.
+// Each window is folded left to right into the result before the next one runs, so the
+// combine order, and the result, is that of one partial per chunk.
+template <class Sched, class T, class ChunkBody, class Combine>
+T deterministic_reduce(Sched& sched, std::size_t begin, std::size_t count, const T& init,
+                       ChunkBody& chunk_body, Combine& combine, const ForOptions& options) {
+  const std::size_t grain = options.grain != 0 ? options.grain : loop_tuning::deterministic_grain;
+  const std::size_t chunks = ceil_div(count, grain);
+  std::vector<std::optional<T>> partials(std::min(chunks, loop_tuning::deterministic_window));
+  std::optional<T> result;
+  for (std::size_t first_chunk = 0; first_chunk < chunks;) {
+    const std::size_t n = std::min(partials.size(), chunks - first_chunk);
+    // first_chunk * grain < count (chunk first_chunk exists); when more chunks follow
+    // this window, n * grain < count - offset, so neither product wraps.
+    const std::size_t offset = first_chunk * grain;
+    const std::size_t items = first_chunk + n == chunks ? count - offset : n * grain;
+    const LoopShape shape = shape_for(items, grain);  // unit == grain: n < 2^32 units
+    DeterministicReduceExec<T, ChunkBody> exec{chunk_body, init, begin + offset, items,
+                                               shape.unit, grain, partials};
+    run_units(sched, exec, shape.units, options.grain == 0, options);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (result) {
+        result.emplace(combine(std::move(*result), std::move(*partials[k])));
+      } else {
+        result.emplace(std::move(*partials[k]));
+      }
+      partials[k].reset();
+    }
+    first_chunk += n;
+  }
+  return std::move(*result);
+}
 
 }  // namespace weft::detail

@@ -20,18 +20,8 @@ fi
 start=$SECONDS
 
 # clang, and its compiler-rt for libFuzzer and the sanitizer runtimes (not a dependency
-# of clang on Debian 12), plus what weft itself needs; as scripts/install-deps.sh does.
-packages=(clang libclang-rt-14-dev cmake make pkg-config libhwloc-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "weft fuzz: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# of clang on Debian 12), beside what weft itself needs.
+bash scripts/install-deps.sh clang libclang-rt-14-dev
 
 all_targets=(cpu_list env partition placement synthetic xml loops)
 read -r -a targets <<< "${FUZZ_TARGETS:-${all_targets[*]}}"
@@ -39,10 +29,11 @@ dir=build-fuzz
 jobs=$(nproc)
 
 # Only the library and the fuzz targets: no tests, tools, benchmarks or examples.
+mkdir -p "$dir"
 CC=clang CXX=clang++ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_FUZZ=ON \
   -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF \
-  -DWEFT_BUILD_TOOLS=OFF -DWEFT_BUILD_PTHREADPOOL=OFF -DWEFT_INSTALL=OFF > "$dir.configure.log" 2>&1 ||
-  { cat "$dir.configure.log"; exit 1; }
+  -DWEFT_BUILD_TOOLS=OFF -DWEFT_BUILD_PTHREADPOOL=OFF -DWEFT_INSTALL=OFF > "$dir/configure.log" 2>&1 ||
+  { cat "$dir/configure.log"; exit 1; }
 cmake --build "$dir" -j"$jobs" --target "${targets[@]/#/fuzz_}"
 built=$((SECONDS - start))
 

@@ -122,8 +122,11 @@ ShutdownResult SchedulerCore::try_shutdown_for(std::chrono::milliseconds timeout
   std::lock_guard<std::mutex> lock(shutdown_mutex_);
   ShutdownResult result;
   if (!shut_down_) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::max(timeout, std::chrono::milliseconds{0});
+    // Clamped to [0, a century]: milliseconds::max() would overflow the time point.
+    const auto longest = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::hours{24 * 365 * 100});
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::clamp(timeout, std::chrono::milliseconds{0}, longest);
     begin_shutdown();
     if (!wait_for_workers(deadline)) return stuck_report();
     finish_shutdown();

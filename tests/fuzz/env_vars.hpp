@@ -7,14 +7,29 @@ namespace weft::fuzz {
 
 // WEFT_*, the OpenMP fallbacks and the launchers' rank variables. Names from_env does
 // not (yet) read are harmless: they are set and unset like the others.
-inline constexpr const char* env_names[] = {
-    "WEFT_NUM_THREADS", "WEFT_PINNING", "WEFT_CPUSET", "WEFT_PARTITION",
-    "WEFT_RESERVED_WORKERS", "WEFT_SPIN_US", "WEFT_USE_SMT", "WEFT_BACKGROUND_NICE",
-    "WEFT_AGING_PERIOD", "WEFT_METRICS_ENABLED", "WEFT_HARDWARE_COUNTERS",
-    "WEFT_TRACE_CAPACITY", "WEFT_TRACE", "WEFT_MAX_QUEUED", "WEFT_QUEUE_POLICY",
-    "OMP_NUM_THREADS", "OMP_PROC_BIND", "OMPI_COMM_WORLD_LOCAL_RANK",
-    "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE", "LOCAL_RANK",
-    "LOCAL_WORLD_SIZE"};
+inline constexpr const char* env_names[] = {"WEFT_NUM_THREADS",
+                                            "WEFT_PINNING",
+                                            "WEFT_CPUSET",
+                                            "WEFT_PARTITION",
+                                            "WEFT_RESERVED_WORKERS",
+                                            "WEFT_SPIN_US",
+                                            "WEFT_USE_SMT",
+                                            "WEFT_BACKGROUND_NICE",
+                                            "WEFT_AGING_PERIOD",
+                                            "WEFT_METRICS_ENABLED",
+                                            "WEFT_HARDWARE_COUNTERS",
+                                            "WEFT_TRACE_CAPACITY",
+                                            "WEFT_TRACE",
+                                            "WEFT_MAX_QUEUED",
+                                            "WEFT_QUEUE_POLICY",
+                                            "OMP_NUM_THREADS",
+                                            "OMP_PROC_BIND",
+                                            "OMPI_COMM_WORLD_LOCAL_RANK",
+                                            "OMPI_COMM_WORLD_LOCAL_SIZE",
+                                            "SLURM_LOCALID",
+                                            "SLURM_NTASKS_PER_NODE",
+                                            "LOCAL_RANK",
+                                            "LOCAL_WORLD_SIZE"};
 
 // Unsets every variable in env_names: each input starts from a clean environment.
 inline void clear_env() {

@@ -9,6 +9,7 @@
 // ConfigError; anything else, or a crash, is a finding. WEFT_FUZZ_VERBOSE=1 prints each
 // call before it runs.
 #include <atomic>
+#include <chrono>
 #include <limits>
 #include <memory>
 
@@ -23,7 +24,7 @@ using weft::fuzz::finding;
 // Thrown by a body to end a long loop: it must come back out of the call unchanged.
 struct Bail {};
 
-constexpr std::size_t max_calls = 2048;     // body calls before Bail
+constexpr std::size_t max_calls = 2048;      // body calls before Bail
 constexpr std::size_t tracked_units = 4096;  // up to this many, each is checked once
 
 weft::Scheduler& scheduler() {
@@ -32,8 +33,8 @@ weft::Scheduler& scheduler() {
     config.num_threads = 3;  // the caller and 2 workers
     config.pinning = weft::Pinning::none;
     config.spin = std::chrono::microseconds(0);
-    return weft::Scheduler(weft::plan_placement(weft::Topology::synthetic("pack:1 numa:1 core:4 pu:1"), config),
-                           config);
+    const weft::Topology machine = weft::Topology::synthetic("pack:1 numa:1 core:4 pu:1");
+    return weft::Scheduler(weft::plan_placement(machine, config), config);
   }();
   return sched;
 }
@@ -41,7 +42,9 @@ weft::Scheduler& scheduler() {
 // ceil(a / b) for b > 0, without the wrap of (a + b - 1) / b.
 std::size_t tiles_of(std::size_t a, std::size_t b) { return a / b + (a % b != 0); }
 
-// Counts a loop's body calls and which units (iterations or tiles) they covered.
+// Counts a loop's body calls and which units (iterations or tiles) they covered. The
+// counters are relaxed: each is only counted, and the loop call returns after every
+// participant left (which orders their increments before check_complete's loads).
 class Tally {
  public:
   Tally(std::size_t units, const std::string& input) : units_(units), input_(input) {
@@ -52,7 +55,8 @@ class Tally {
     if (calls_.fetch_add(1, std::memory_order_relaxed) >= max_calls) throw Bail{};
   }
   void cover(std::size_t unit) {
-    if (unit >= units_) finding("unit " + std::to_string(unit) + " of " + std::to_string(units_), input_);
+    if (unit >= units_)
+      finding("unit " + std::to_string(unit) + " of " + std::to_string(units_), input_);
     if (seen_ && seen_[unit].fetch_add(1, std::memory_order_relaxed) != 0)
       finding("unit " + std::to_string(unit) + " ran twice", input_);
     covered_.fetch_add(1, std::memory_order_relaxed);
@@ -132,11 +136,15 @@ void run_call(const std::string& line) {
     if (op == "for") {
       Tally tally(count, line);
       try {
-        sched.parallel_for(begin, end, [&](std::size_t i) {
-          tally.call();
-          if (i < begin || i >= end) finding("index " + std::to_string(i) + " outside the range", line);
-          tally.cover(i - begin);
-        }, options);
+        sched.parallel_for(
+            begin, end,
+            [&](std::size_t i) {
+              tally.call();
+              if (i < begin || i >= end)
+                finding("index " + std::to_string(i) + " outside the range", line);
+              tally.cover(i - begin);
+            },
+            options);
       } catch (const Bail&) {
         return;
       }
@@ -147,7 +155,8 @@ void run_call(const std::string& line) {
       const auto check_chunk = [&](std::size_t b, std::size_t e) {
         tally.call();
         if (!(begin <= b && b < e && e <= end))
-          finding("chunk [" + std::to_string(b) + ", " + std::to_string(e) + ") outside the range", line);
+          finding("chunk [" + std::to_string(b) + ", " + std::to_string(e) + ") outside the range",
+                  line);
         // grain > 0: every chunk is exactly `grain` iterations, the last one shorter
         // (parallel_for's chunks, and deterministic parallel_reduce's).
         if (options.grain != 0 && (op == "chunks" || options.deterministic) &&
@@ -160,8 +169,8 @@ void run_call(const std::string& line) {
       std::size_t sum = 0;
       try {
         if (op == "chunks") {
-          sched.parallel_for(begin, end, [&](std::size_t b, std::size_t e) { check_chunk(b, e); },
-                             options);
+          sched.parallel_for(
+              begin, end, [&](std::size_t b, std::size_t e) { check_chunk(b, e); }, options);
         } else {
           sum = sched.parallel_reduce(
               begin, end, std::size_t{0},
@@ -177,7 +186,8 @@ void run_call(const std::string& line) {
       if (begin > end) finding("begin > end returned without a ConfigError", line);
       tally.check_complete();
       if (op == "reduce" && sum != count)
-        finding("parallel_reduce summed " + std::to_string(sum) + " of " + std::to_string(count), line);
+        finding("parallel_reduce summed " + std::to_string(sum) + " of " + std::to_string(count),
+                line);
     } else if (op == "2d" || op == "3d") {
       const bool three = op == "3d";
       const std::size_t dims = three ? 3 : 2;
@@ -205,25 +215,27 @@ void run_call(const std::string& line) {
       Tally tally(fits ? tiles : std::numeric_limits<std::size_t>::max(), line);
       try {
         if (three) {
-          sched.parallel_for_3d(extent[0], extent[1], extent[2], tile[0], tile[1], tile[2],
-                                [&](std::size_t a0, std::size_t a1, std::size_t b0,
-                                    std::size_t b1, std::size_t c0, std::size_t c1) {
-                                  tally.call();
-                                  const std::size_t i = check_tile(a0, a1, extent[0], tile[0], "d0", line);
-                                  const std::size_t j = check_tile(b0, b1, extent[1], tile[1], "d1", line);
-                                  const std::size_t k = check_tile(c0, c1, extent[2], tile[2], "d2", line);
-                                  tally.cover((i * per_dim[1] + j) * per_dim[2] + k);
-                                },
-                                options);
+          sched.parallel_for_3d(
+              extent[0], extent[1], extent[2], tile[0], tile[1], tile[2],
+              [&](std::size_t a0, std::size_t a1, std::size_t b0, std::size_t b1, std::size_t c0,
+                  std::size_t c1) {
+                tally.call();
+                const std::size_t i = check_tile(a0, a1, extent[0], tile[0], "d0", line);
+                const std::size_t j = check_tile(b0, b1, extent[1], tile[1], "d1", line);
+                const std::size_t k = check_tile(c0, c1, extent[2], tile[2], "d2", line);
+                tally.cover((i * per_dim[1] + j) * per_dim[2] + k);
+              },
+              options);
         } else {
-          sched.parallel_for_2d(extent[0], extent[1], tile[0], tile[1],
-                                [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
-                                  tally.call();
-                                  const std::size_t i = check_tile(r0, r1, extent[0], tile[0], "rows", line);
-                                  const std::size_t j = check_tile(c0, c1, extent[1], tile[1], "cols", line);
-                                  tally.cover(i * per_dim[1] + j);
-                                },
-                                options);
+          sched.parallel_for_2d(
+              extent[0], extent[1], tile[0], tile[1],
+              [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+                tally.call();
+                const std::size_t i = check_tile(r0, r1, extent[0], tile[0], "rows", line);
+                const std::size_t j = check_tile(c0, c1, extent[1], tile[1], "cols", line);
+                tally.cover(i * per_dim[1] + j);
+              },
+              options);
         }
       } catch (const Bail&) {
         return;

@@ -24,9 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!read || !config.partition) return 0;
   const weft::Partition p = *config.partition;
   if (p.count == 0 || p.index >= p.count)
-    finding("from_env accepted partition " + std::to_string(p.index) + "/" +
-                std::to_string(p.count),
-            text);
+    finding(
+        "from_env accepted partition " + std::to_string(p.index) + "/" + std::to_string(p.count),
+        text);
   static const weft::Topology machine = weft::Topology::synthetic("pack:2 numa:2 l3:2 core:4 pu:2");
   config.pinning = weft::Pinning::core;
   weft::fuzz::expect_config_errors(
@@ -38,8 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       },
       [&](const weft::ConfigError& e) {
         if (std::string(e.what()).rfind("partition: ", 0) != 0)
-          finding(std::string("a partition error that does not name the field: ") + e.what(),
-                  text);
+          finding(std::string("a partition error that does not name the field: ") + e.what(), text);
       });
   return 0;
 }

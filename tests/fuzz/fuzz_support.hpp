@@ -37,7 +37,8 @@ void expect_config_errors(const char* call, std::string_view input, F&& f, OnErr
   try {
     f();
   } catch (const ConfigError& e) {
-    if (e.what()[0] == '\0') finding(std::string(call) + " raised a ConfigError without a message", input);
+    if (e.what()[0] == '\0')
+      finding(std::string(call) + " raised a ConfigError without a message", input);
     on_error(e);
   } catch (const std::exception& e) {
     finding(std::string(call) + " raised " + typeid(e).name() + ": " + e.what(), input);

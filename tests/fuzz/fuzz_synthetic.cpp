@@ -30,9 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (dynamic_cast<const weft::TopologyError*>(&e) != nullptr &&
             std::string(e.what()).find("synthetic topology '") == std::string::npos &&
             std::string(e.what()).find("synthetic: ") == std::string::npos)
-          weft::fuzz::finding(std::string("a TopologyError that does not name the description: ") +
-                                  e.what(),
-                              description);
+          weft::fuzz::finding(
+              std::string("a TopologyError that does not name the description: ") + e.what(),
+              description);
       });
   return 0;
 }

@@ -52,9 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       [&](const weft::ConfigError& e) {
         if (dynamic_cast<const weft::TopologyError*>(&e) != nullptr &&
             std::string(e.what()).find(path) == std::string::npos)
-          weft::fuzz::finding(std::string("a TopologyError that does not name the file: ") +
-                                  e.what(),
-                              input);
+          weft::fuzz::finding(
+              std::string("a TopologyError that does not name the file: ") + e.what(), input);
       });
   return 0;
 }

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "replay %s (%zu bytes)\n", path.c_str(), bytes.size());
       LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
     }
-    std::printf("%s: %zu inputs from '%s' ran without a finding\n", argv[0], inputs.size(), argv[a]);
+    std::printf("%s: %zu inputs from '%s' ran without a finding\n", argv[0], inputs.size(),
+                argv[a]);
   }
   return 0;
 }

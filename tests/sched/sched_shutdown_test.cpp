@@ -168,6 +168,23 @@ TEST(SchedShutdown, TryShutdownForNamesOnlyTheStuckWorker) {
   EXPECT_TRUE(s.try_shutdown_for(std::chrono::minutes(4)).complete);
 }
 
+// Everything queued runs, as in the destructor; any timeout works (none overflows).
+TEST(SchedShutdown, TryShutdownForRunsWhatIsQueued) {
+  std::atomic<int> ran{0};
+  weft::Scheduler s(make_placement(3), unpinned());
+  for (int i = 0; i < 1000; ++i) {
+    s.submit([&s, &ran] {
+      weft::TaskGroup g(s);
+      g.run([&ran] { ran.fetch_add(1); });
+      g.wait();
+    });
+  }
+  const weft::ShutdownResult r = s.try_shutdown_for(std::chrono::milliseconds::max());
+  EXPECT_TRUE(r.complete);
+  EXPECT_TRUE(r.stuck.empty());
+  EXPECT_EQ(ran.load(), 1000);
+}
+
 TEST(SchedShutdown, TryShutdownForFromInsideATaskRaises) {
   weft::Scheduler s(make_placement(1), unpinned());
   bool raised = s.submit([&s] {

@@ -61,7 +61,8 @@ TEST(TopologyLimits, LargestAllowedSyntheticLoads) {
   const Topology t = Topology::synthetic(largest);
   EXPECT_EQ(t.num_pus(), limit);
   EXPECT_EQ(t.num_numa_nodes(), 2 * limit / 64);
-  const std::string one_more = "pack:" + std::to_string(limit / 64 + 1) + " numa:2 l3:2 core:8 pu:2";
+  const std::string one_more =
+      "pack:" + std::to_string(limit / 64 + 1) + " numa:2 l3:2 core:8 pu:2";
   EXPECT_TRUE(throws_with<TopologyError>([&] { Topology::synthetic(one_more); },
                                          "has " + std::to_string(limit + 64) + " PUs"));
 }
@@ -71,8 +72,8 @@ TEST(TopologyLimits, WideLevelIsRejectedAndTheWidestAllowedLoads) {
   ASSERT_GT(arity, 0u);
   EXPECT_TRUE(throws_with<TopologyError>(
       [&] { Topology::synthetic("core:" + std::to_string(arity + 1) + " pu:1"); },
-      "gives an object " + std::to_string(arity + 1) + " children ('core:" +
-          std::to_string(arity + 1) + "')"));
+      "gives an object " + std::to_string(arity + 1) +
+          " children ('core:" + std::to_string(arity + 1) + "')"));
   EXPECT_EQ(Topology::synthetic("core:" + std::to_string(arity) + " pu:1").num_cores(), arity);
 }
 
@@ -86,8 +87,8 @@ TEST(TopologyLimits, CountsAreCheckedForOverflowAndReadAsHwlocReadsThem) {
                                          "has 65536 PUs"));
   EXPECT_TRUE(throws_with<TopologyError>([] { Topology::synthetic("pack:0400 core:0400 pu:1"); },
                                          "has 65536 PUs"));
-  EXPECT_TRUE(throws_with<TopologyError>([] { Topology::synthetic("core:-1 pu:1"); },
-                                         "more than the"));
+  EXPECT_TRUE(
+      throws_with<TopologyError>([] { Topology::synthetic("core:-1 pu:1"); }, "more than the"));
   // Attached NUMA nodes and attributes add no PU; levels need no space between them.
   EXPECT_EQ(Topology::synthetic("pack:2 [numa(memory=1GB)] core:4(indexes=0,1,2,3) pu:2").num_pus(),
             16u);
@@ -111,18 +112,21 @@ std::string flat_xml(unsigned pus) {
       char hex[16];
       std::snprintf(hex, sizeof hex, "0x%08lx", bits);
       if (!text.empty() || word != last / 32) text += ',';
-      if (bits != 0) text += hex;
-      else if (word == 0) text += "0x0";
+      if (bits != 0)
+        text += hex;
+      else if (word == 0)
+        text += "0x0";
     }
     return text;
   };
   const std::string all = bitmap(0, pus - 1);
   std::string xml =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<topology version=\"2.0\">\n"
-      "<object type=\"Machine\" os_index=\"0\" cpuset=\"" + all + "\" complete_cpuset=\"" + all +
+      "<object type=\"Machine\" os_index=\"0\" cpuset=\"" +
+      all + "\" complete_cpuset=\"" + all +
       "\" nodeset=\"0x1\" complete_nodeset=\"0x1\">\n"
-      "<object type=\"NUMANode\" os_index=\"0\" cpuset=\"" + all + "\" complete_cpuset=\"" + all +
-      "\" nodeset=\"0x1\" complete_nodeset=\"0x1\"/>\n";
+      "<object type=\"NUMANode\" os_index=\"0\" cpuset=\"" +
+      all + "\" complete_cpuset=\"" + all + "\" nodeset=\"0x1\" complete_nodeset=\"0x1\"/>\n";
   for (unsigned pu = 0; pu < pus; ++pu) {
     const std::string one = bitmap(pu, pu);
     xml += "<object type=\"PU\" os_index=\"" + std::to_string(pu) + "\" cpuset=\"" + one +
@@ -140,10 +144,10 @@ TEST(TopologyLimits, XmlWithTooManyPusIsRejectedAfterLoading) {
   const std::string largest = dir.write("largest.xml", flat_xml(limit));
   EXPECT_EQ(Topology::from_xml(largest).num_pus(), limit);
   const std::string over = dir.write("over.xml", flat_xml(limit + 1));
-  EXPECT_TRUE(throws_with<TopologyError>(
-      [&] { Topology::from_xml(over); },
-      "XML topology '" + over + "' has " + std::to_string(limit + 1) + " PUs, more than the " +
-          std::to_string(limit)));
+  EXPECT_TRUE(throws_with<TopologyError>([&] { Topology::from_xml(over); },
+                                         "XML topology '" + over + "' has " +
+                                             std::to_string(limit + 1) + " PUs, more than the " +
+                                             std::to_string(limit)));
 }
 
 TEST(TopologyLimits, OversizedXmlFileIsRejectedBeforeLoading) {
@@ -152,8 +156,9 @@ TEST(TopologyLimits, OversizedXmlFileIsRejectedBeforeLoading) {
   const std::string huge = (dir.path() / "huge.xml").string();
   std::ofstream(huge).put('<');
   std::filesystem::resize_file(huge, 1ull << 32);
-  EXPECT_TRUE(throws_with<TopologyError>([&] { Topology::from_xml(huge); },
-                                         "XML topology '" + huge + "' is 4294967296 bytes, more than the "));
+  EXPECT_TRUE(throws_with<TopologyError>(
+      [&] { Topology::from_xml(huge); },
+      "XML topology '" + huge + "' is 4294967296 bytes, more than the "));
   const std::string message = message_of([&] { Topology::from_xml(huge); });
   const unsigned long long limit = number_after(message, "more than the ");
   ASSERT_GT(limit, 0u);
@@ -165,9 +170,9 @@ TEST(TopologyLimits, OversizedXmlFileIsRejectedBeforeLoading) {
   EXPECT_TRUE(throws_with<TopologyError>([&] { Topology::from_xml(huge); },
                                          "is not a valid hwloc XML export"));
   // A file without an end is cut off at the limit rather than read forever.
-  EXPECT_TRUE(throws_with<TopologyError>([] { Topology::from_xml("/dev/zero"); },
-                                         "XML topology '/dev/zero' holds more bytes, more than the " +
-                                             std::to_string(limit)));
+  EXPECT_TRUE(throws_with<TopologyError>(
+      [] { Topology::from_xml("/dev/zero"); },
+      "XML topology '/dev/zero' holds more bytes, more than the " + std::to_string(limit)));
 }
 
 TEST(TopologyLimits, XmlDirectoryCannotBeRead) {

@@ -20,7 +20,7 @@ fi
 start=$SECONDS
 
 # clang, and its compiler-rt for libFuzzer and the sanitizer runtimes (not a dependency
-# of clang on Debian 12), beside what weft itself needs.
+# of clang on Debian 12), besides what weft itself needs.
 bash scripts/install-deps.sh clang libclang-rt-14-dev
 
 all_targets=(cpu_list env partition placement synthetic xml loops)
@@ -75,7 +75,7 @@ for name in "${targets[@]}"; do
   work="$dir/fuzz-run/$name"
   # Executions: libFuzzer's final count, or, after a finding, its last progress line.
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
-  [[ -n "$execs" ]] || execs=$(grep -o '^#[0-9]*' "$work/log" | tail -n 1 | tr -d '#')
+  [[ -n "$execs" ]] || execs=$(grep -o '^#[0-9]*' "$work/log" | tail -n 1 | tr -d '#' || true)
   added=$(sed -n 's/^stat::new_units_added: *//p' "$work/log" | tail -n 1)
   shopt -s nullglob
   found=("$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*)

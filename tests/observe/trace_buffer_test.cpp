@@ -111,7 +111,6 @@ TEST(ObserveTrace, SnapshotWhileWritingSeesWholeSpans) {
       ring.record(Span{names[t % 3], static_cast<Priority>(t % 4), SpanKind::task, t, t + 1000});
     done.store(true, std::memory_order_release);  // release/acquire: only a stop flag; join() orders the rest
   });
-  std::uint64_t seen = 0;
   while (!done.load(std::memory_order_acquire)) {
     const auto snap = ring.snapshot();
     ASSERT_EQ(snap.spans.size() + snap.dropped, snap.recorded);
@@ -120,7 +119,6 @@ TEST(ObserveTrace, SnapshotWhileWritingSeesWholeSpans) {
       ASSERT_EQ(s.name, names[s.begin_ns % 3]);
       ASSERT_EQ(static_cast<std::uint64_t>(s.priority), s.begin_ns % 4);
     }
-    seen += snap.spans.size();
   }
   owner.join();
   const auto snap = ring.snapshot();

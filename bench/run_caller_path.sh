@@ -26,3 +26,9 @@ for version in base head; do
          "calling thread $(grep -h '^summary' "$work/cg-$version-$run.out-01" | cut -d' ' -f2) instructions"
   done
 done
+# Where the instructions go, per function (run 1 of each).
+for version in base head; do
+  echo "== $version: the calling thread's top functions (self instructions)"
+  callgrind_annotate --inclusive=no "$work/cg-$version-1.out-01" 2>/dev/null |
+    sed -n '/file:function/,$p' | sed -n '3,16p' | sed 's/ \[\/.*//' | cut -c1-150
+done

@@ -366,6 +366,21 @@ void op_submit(Ctx& c) {
   }
 }
 
+// A group after wait() (failed or cancelled) takes new tasks, and each runs once.
+void expect_reuse(Ctx& c, weft::TaskGroup& g, std::size_t reuse, const char* what) {
+  Hits again(reuse);
+  c.step("reuse");
+  for (std::size_t i = 0; i < reuse; ++i) {
+    g.run([&again, i] {
+      again.hit(i);
+      ledger.tasks_ran.fetch_add(1, relaxed);
+    });
+    ledger.tasks_accepted.fetch_add(1, relaxed);
+  }
+  g.wait();
+  again.expect_once(c, what);
+}
+
 // A TaskGroup whose tasks spawn subtrees into the same group; some throw. wait() must
 // rethrow exactly one of the thrown exceptions, once; the group is reusable after.
 void op_group(Ctx& c) {
@@ -458,17 +473,7 @@ void op_group(Ctx& c) {
     c.fail("a second wait() rethrew an exception again (node " + str(which(st.errors)) + ")");
   }
   // Reuse: every task runs now.
-  Hits again(reuse);
-  c.step("reuse");
-  for (std::size_t i = 0; i < reuse; ++i) {
-    g.run([&again, i] {
-      again.hit(i);
-      ledger.tasks_ran.fetch_add(1, relaxed);
-    });
-    ledger.tasks_accepted.fetch_add(1, relaxed);
-  }
-  g.wait();
-  again.expect_once(c, "reused group");
+  expect_reuse(c, g, reuse, "reused group");
 }
 
 // TaskGroup::cancel(): from the external thread part way, from a task of the group, or
@@ -524,17 +529,7 @@ void op_cancel(Ctx& c) {
   if (mode == 1) c.expect(ran.at(at) == 1, "the task that cancels (" + str(at) + ") did not run");
   ledger.tasks_skipped.fetch_add(skipped, relaxed);
   c.expect(!g.is_cancelled(), "the group is still cancelled after wait()");
-  Hits again(reuse);
-  c.step("reuse");
-  for (std::size_t i = 0; i < reuse; ++i) {
-    g.run([&again, i] {
-      again.hit(i);
-      ledger.tasks_ran.fetch_add(1, relaxed);
-    });
-    ledger.tasks_accepted.fetch_add(1, relaxed);
-  }
-  g.wait();
-  again.expect_once(c, "group reused after cancel");
+  expect_reuse(c, g, reuse, "group reused after cancel");
 }
 
 // Small loops with per-index (per-cell) counters: 1D by index and by chunk (with the

@@ -170,11 +170,11 @@ std::string xml_input_error(std::string_view text) {
       if (i == before) return at("an attribute not preceded by a space");
       const std::string_view attribute = name(false);
       if (attribute.empty()) return at("an attribute name outside [a-z_]");
-      if (element == "object")
-        for (unsigned k = 0; k < 4; ++k)
-          if (attribute == sets[k]) ++seen[k], set_text[k] = text.substr(i + 2);
       if (text.compare(i, 2, "=\"") != 0) return at("an attribute without =\"value\"");
       const std::size_t value = i + 2;
+      if (element == "object")
+        for (unsigned k = 0; k < 4; ++k)
+          if (attribute == sets[k]) ++seen[k], set_text[k] = text.substr(value);
       for (i += 2; i < text.size() && text[i] != '"';) {
         // hwloc ends a tag at the first '>', even inside a value.
         if (text[i] == '<' || text[i] == '>') return at("a '<' or '>' in an attribute value");

@@ -175,6 +175,16 @@ TEST(TopologyLimits, OversizedXmlFileIsRejectedBeforeLoading) {
       "XML topology '/dev/zero' holds more bytes, more than the " + std::to_string(limit)));
 }
 
+// Found by tests/fuzz/fuzz_xml.cpp: a file cut right after a set's attribute name once
+// escaped as std::out_of_range from the form check.
+TEST(TopologyLimits, XmlCutAfterASetNameIsATopologyError) {
+  test::TempDir dir;
+  const std::string path =
+      dir.write("cut.xml", "<topology version=\"2.0\">\n <object type=\"Machine\" cpuset");
+  EXPECT_TRUE(throws_with<TopologyError>([&] { Topology::from_xml(path); },
+                                         "an attribute without =\"value\""));
+}
+
 TEST(TopologyLimits, XmlDirectoryCannotBeRead) {
   test::TempDir dir;
   const std::string path = dir.path().string();

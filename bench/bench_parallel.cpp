@@ -93,6 +93,14 @@ void ForkJoin_weft(benchmark::State& state) {
   auto& s = weft_sched();
   for (auto _ : state) s.parallel_for(0, fj_n, [&](std::size_t) { fj_body(work); });
 }
+// With grain 1, as at::parallel_for(0, n, 1, f) and the blocked_range(0, n, 1) of the
+// oneTBB rows ask: a minimum, so it must cost what the automatic sizing costs.
+void ForkJoin_weft_grain1(benchmark::State& state) {
+  auto work = fj_work(state);
+  auto& s = weft_sched();
+  for (auto _ : state)
+    s.parallel_for(0, fj_n, [&](std::size_t) { fj_body(work); }, weft::ForOptions{.grain = 1});
+}
 void ForkJoin_tbb_auto(benchmark::State& state) {
   auto work = fj_work(state);
   tbb_arena().execute([&] {
@@ -179,6 +187,14 @@ void Axpy_weft(benchmark::State& state) {
   Axpy v;
   auto& s = weft_sched();
   for (auto _ : state) s.parallel_for(0, axpy_n, [&](std::size_t b, std::size_t e) { v.run(b, e); });
+  finish_axpy(state, v);
+}
+void Axpy_weft_grain1(benchmark::State& state) {
+  Axpy v;
+  auto& s = weft_sched();
+  for (auto _ : state)
+    s.parallel_for(0, axpy_n, [&](std::size_t b, std::size_t e) { v.run(b, e); },
+                   weft::ForOptions{.grain = 1});
   finish_axpy(state, v);
 }
 void Axpy_tbb_auto(benchmark::State& state) {
@@ -491,6 +507,8 @@ void settle(const benchmark::State&) { std::this_thread::sleep_for(std::chrono::
 // ForkJoin/0: empty iterations; ForkJoin/1: ~1 us per iteration.
 WEFT_BENCH_ALL(ForkJoin, ->Arg(0)->Arg(1));
 WEFT_BENCH_ALL(Axpy, ->Unit(benchmark::kMicrosecond));
+BENCHMARK(ForkJoin_weft_grain1)->UseRealTime()->Setup(settle)->Arg(0)->Arg(1);
+BENCHMARK(Axpy_weft_grain1)->UseRealTime()->Setup(settle)->Unit(benchmark::kMicrosecond);
 // Imbalanced/0: triangular; Imbalanced/1: heavy-tailed random.
 WEFT_BENCH_ALL(Imbalanced, ->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond));
 WEFT_BENCH_ALL(Gemm, ->Unit(benchmark::kMillisecond));
@@ -509,19 +527,19 @@ weft::Scheduler& observed_sched(int mode) {
   return mode == 0 ? off : mode == 1 ? on : traced;
 }
 
-// grain:0 is ForkJoin/0 (automatic grain: so little work runs on the caller alone);
-// grain:1 forces one iteration per chunk, so the worker is invited to every loop (an
+// chunk:0 is ForkJoin/0 (automatic sizing: so little work runs on the caller alone);
+// chunk:1 forces one iteration per chunk, so the worker is invited to every loop (an
 // invite / run_slot / join round trip through the hooks when it takes it in time).
 // us:1 gives each iteration ~1 us (ForkJoin/1), so the worker takes part every time.
 void ForkJoin_weft_observe(benchmark::State& state) {
   auto& s = observed_sched(static_cast<int>(state.range(0)));
   weft::ForOptions options;
-  options.grain = static_cast<std::size_t>(state.range(1));
+  options.chunk = static_cast<std::size_t>(state.range(1));
   const std::uint64_t work = state.range(2) == 0 ? 0 : units_per_us();
   for (auto _ : state) s.parallel_for(0, fj_n, [&](std::size_t) { fj_body(work); }, options);
 }
 BENCHMARK(ForkJoin_weft_observe)->ArgsProduct({{0, 1, 2}, {0, 1}, {0, 1}})
-    ->ArgNames({"observe", "grain", "us"})->UseRealTime()->Setup(settle);
+    ->ArgNames({"observe", "chunk", "us"})->UseRealTime()->Setup(settle);
 
 }  // namespace
 

@@ -14,7 +14,7 @@ int main() {
   weft::Scheduler sched(config);
   std::atomic<long> sink{0};
   constexpr int rounds = 2000;
-  // A 2-iteration fork-join loop, submit + get, and a 16-chunk loop with a grain.
+  // A 2-iteration fork-join loop, submit + get, and a loop of 16 exact chunks.
   for (int i = 0; i < rounds; ++i)
     sched.parallel_for(0, 2, [&](std::size_t j) { sink.fetch_add(long(j), std::memory_order_relaxed); });
   for (int i = 0; i < rounds; ++i) sink += sched.submit([i] { return i; }).get();
@@ -22,6 +22,6 @@ int main() {
     sched.parallel_for(
         0, 1 << 12,
         [&](std::size_t b, std::size_t e) { sink.fetch_add(long(e - b), std::memory_order_relaxed); },
-        weft::ForOptions{.grain = 256});
+        weft::ForOptions{.chunk = 256});
   return sink.load() > 0 ? 0 : 1;
 }

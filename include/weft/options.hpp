@@ -95,9 +95,21 @@ struct TaskOptions {
   const char* name = nullptr;
 };
 
+// grain and chunk (the README's "Grain and chunk" compares them with at::parallel_for,
+// oneTBB and OpenMP):
+//   grain  the fewest iterations worth handing to a thread, as at::parallel_for's
+//          grain_size and oneTBB's blocked_range grain mean it. weft still sizes the team
+//          from the measured cost, gives each thread one large contiguous share and
+//          splits further only when a thread runs out of work; body(b, e) gets ranges of
+//          at least `grain` iterations (the range's last one may be shorter).
+//   chunk  exact chunks, as OpenMP's schedule(dynamic, chunk): body(b, e) is called once
+//          per chunk of exactly `chunk` iterations starting at begin + k * chunk (the
+//          last one shorter); the whole team (up to max_threads) is invited and each
+//          thread takes one chunk at a time. For callers that rely on chunk alignment.
+// 0 leaves either unset; any other value is valid (one larger than the range makes a
+// single chunk). With both set, a thread takes whole chunks, at least `grain`
+// iterations of them, at a time.
 struct ForOptions {
-  // Iterations per chunk handed out at a time. 0: automatic. Any value is valid; one
-  // larger than the range makes a single chunk.
   std::size_t grain = 0;
   std::optional<Priority> priority = std::nullopt;  // unset: inherit (see TaskOptions)
   // At most this many threads run the loop, the caller included. 0: no cap. Any value
@@ -109,11 +121,14 @@ struct ForOptions {
   // always takes part, wherever it runs.
   int numa_node = -1;
   int l3 = -1;
-  // parallel_reduce: split the range into fixed grain-sized chunks combined in range
-  // order, so float results are bit-identical run to run and across thread counts.
+  // parallel_reduce: split the range into fixed chunks (`chunk` iterations; 0: 1024),
+  // one partial each, combined in range order, so float results are bit-identical run
+  // to run and across thread counts.
   bool deterministic = false;
   // Shown in traces; must outlive the scheduler (a string literal).
   const char* name = nullptr;
+  // Last, so that code initializing the fields above by position still compiles.
+  std::size_t chunk = 0;
 };
 
 }  // namespace weft

@@ -11,9 +11,11 @@
 //  - A thread that finishes its share steals the back half of the largest share left
 //    (range stealing). No chunk is queued and nothing is allocated per loop
 //    (parallel_reduce excepted, see there): the loop's state lives on the caller's stack.
-//  - Teams are sized from the work. With grain = 0 the caller runs and times the first
-//    few iterations; a loop with less than ~4 us of work left finishes on the caller
+//  - Teams are sized from the work: the caller runs and times the first few iterations
+//    (or grains); a loop with less than ~4 us of work left finishes on the caller
 //    alone, a larger one invites threads so that each gets at least ~2 us.
+//    ForOptions::chunk asks for OpenMP's schedule(dynamic, chunk) instead: exact
+//    chunks, the whole team invited (see weft/options.hpp).
 //  - Loops nest (a body may call parallel_for): the inner loop never blocks waiting for
 //    a thread and never creates one.
 //  - If a body throws, no new chunk is started, the first exception is rethrown from the
@@ -43,7 +45,8 @@ namespace weft {
 //   for (std::size_t i = begin; i < end; ++i) body(i);
 // `body` is called as body(i), or, if it accepts two indices, as body(b, e) once per
 // chunk [b, e) (then it runs: for (i = b; i < e; ++i) ...). options.grain > 0 makes
-// every chunk exactly `grain` iterations (the last one shorter).
+// every chunk at least `grain` iterations, options.chunk > 0 exactly `chunk` (the last
+// one shorter in both cases).
 template <class Body>
 void Scheduler::parallel_for(std::size_t begin, std::size_t end, Body&& body,
                              const ForOptions& options) {
@@ -54,9 +57,9 @@ void Scheduler::parallel_for(std::size_t begin, std::size_t end, Body&& body,
   detail::check_loop_options(*this, options);
   if (begin > end) detail::throw_bad_range("parallel_for", begin, end);
   const std::size_t count = end - begin;
-  const detail::LoopShape shape = detail::shape_for(count, options.grain);
-  detail::ForExec<B> exec{body, begin, count, shape.unit, options.grain};
-  detail::run_units(*this, exec, shape.units, options.grain == 0, options);
+  const detail::LoopShape shape = detail::shape_for(count, detail::least_claim(options));
+  detail::ForExec<B> exec{body, begin, count, shape.unit, options.chunk};
+  detail::run_units(*this, exec, shape.units, options);
 }
 
 // The parallel version of:
@@ -64,7 +67,8 @@ void Scheduler::parallel_for(std::size_t begin, std::size_t end, Body&& body,
 //     for (std::size_t c0 = 0; c0 < cols; c0 += tile_cols)
 //       body(r0, min(r0 + tile_rows, rows), c0, min(c0 + tile_cols, cols));
 // Tiles are numbered row-major and split like parallel_for's iterations, so each
-// thread gets a run of consecutive tiles. options.grain counts tiles. More tiles than
+// thread gets a run of consecutive tiles. options.grain and options.chunk count tiles
+// (the body gets one tile per call either way). More tiles than
 // std::size_t counts (rows / tile_rows x cols / tile_cols > SIZE_MAX) is a ConfigError.
 template <class Body>
 void Scheduler::parallel_for_2d(std::size_t rows, std::size_t cols, std::size_t tile_rows,
@@ -76,9 +80,9 @@ void Scheduler::parallel_for_2d(std::size_t rows, std::size_t cols, std::size_t 
   std::size_t tiles[2];
   const std::size_t count = detail::count_tiles("parallel_for_2d", dims, tiles);
   if (count == 0) return;
-  const detail::LoopShape shape = detail::shape_for(count, options.grain);
+  const detail::LoopShape shape = detail::shape_for(count, detail::least_claim(options));
   detail::For2dExec<B> exec{body, rows, cols, tile_rows, tile_cols, tiles[1], count, shape.unit};
-  detail::run_units(*this, exec, shape.units, options.grain == 0, options);
+  detail::run_units(*this, exec, shape.units, options);
 }
 
 // The parallel version of:
@@ -86,7 +90,7 @@ void Scheduler::parallel_for_2d(std::size_t rows, std::size_t cols, std::size_t 
 //     for (j0 = 0; j0 < d1; j0 += tile1)
 //       for (k0 = 0; k0 < d2; k0 += tile2)
 //         body(i0, min(i0 + tile0, d0), j0, min(j0 + tile1, d1), k0, min(k0 + tile2, d2));
-// Tiles are numbered in that (row-major) order. options.grain counts tiles. More tiles
+// Tiles are numbered in that (row-major) order. options.grain and chunk count tiles. More tiles
 // than std::size_t counts is a ConfigError, as for parallel_for_2d.
 template <class Body>
 void Scheduler::parallel_for_3d(std::size_t d0, std::size_t d1, std::size_t d2,
@@ -99,10 +103,10 @@ void Scheduler::parallel_for_3d(std::size_t d0, std::size_t d1, std::size_t d2,
   std::size_t tiles[3];
   const std::size_t count = detail::count_tiles("parallel_for_3d", dims, tiles);
   if (count == 0) return;
-  const detail::LoopShape shape = detail::shape_for(count, options.grain);
+  const detail::LoopShape shape = detail::shape_for(count, detail::least_claim(options));
   detail::For3dExec<B> exec{body, d0, d1, d2, tile0, tile1, tile2, tiles[1], tiles[2], count,
                             shape.unit};
-  detail::run_units(*this, exec, shape.units, options.grain == 0, options);
+  detail::run_units(*this, exec, shape.units, options);
 }
 
 // The parallel version of:
@@ -114,8 +118,8 @@ void Scheduler::parallel_for_3d(std::size_t d0, std::size_t d1, std::size_t d2,
 // must be an identity of `combine` (0 for +, 1 for *, "" for concatenation) and
 // `combine` associative; it need not be commutative.
 // Split points depend on stealing, so float sums may differ in the last bits from run
-// to run. options.deterministic = true fixes them: chunks of exactly `grain`
-// iterations (grain 0: 1024, whatever the thread count), one result per chunk,
+// to run. options.deterministic = true fixes them: chunks of exactly `chunk`
+// iterations (chunk 0: 1024, whatever the thread count), one result per chunk,
 // combined in order: bit-identical across runs and thread counts. That mode allocates
 // room for the partials of at most 16 Ki chunks per call (a longer range runs as
 // consecutive windows of chunks, with the same result); the default mode allocates
@@ -133,10 +137,10 @@ T Scheduler::parallel_reduce(std::size_t begin, std::size_t end, T init, ChunkBo
   if (options.deterministic) {
     return detail::deterministic_reduce(*this, begin, count, init, chunk_body, combine, options);
   }
-  const detail::LoopShape shape = detail::shape_for(count, options.grain);
+  const detail::LoopShape shape = detail::shape_for(count, detail::least_claim(options));
   detail::SlotArray<detail::ReduceSlot<T>, 16> slots(detail::loop_cap(*this, options, shape.units));
-  detail::ReduceExec<T, C> exec{chunk_body, init, begin, count, shape.unit, slots};
-  detail::run_units(*this, exec, shape.units, options.grain == 0, options);
+  detail::ReduceExec<T, C> exec{chunk_body, init, begin, count, shape.unit, options.chunk, slots};
+  detail::run_units(*this, exec, shape.units, options);
   return detail::combine_segments(slots, std::move(init), combine);
 }
 

@@ -1,7 +1,7 @@
 // The loop family with arbitrary ranges, extents, tiles and options. The input is up to
 // 4 lines, one call each:
 //   for B E | chunks B E | reduce B E | 2d ROWS COLS TR TC | 3d D0 D1 D2 T0 T1 T2
-// followed by options grain=G threads=T prio=P (P-1 is the raw Priority; 0: unset)
+// followed by options grain=G chunk=C threads=T prio=P (P-1 is the raw Priority; 0: unset)
 // numa=N l3=L det=0|1. Numbers read as strtoull(.., 0) reads them: "-1" is SIZE_MAX.
 // The body checks every index or chunk it gets against the documented contract and
 // throws Bail after a bounded number of calls, so that SIZE_MAX iterations end quickly.
@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "fuzz_support.hpp"
+#include "loop_contract.hpp"
 #include "weft/scheduler.hpp"
 #include "weft/topology.hpp"
 
@@ -107,6 +108,8 @@ void run_call(const std::string& line) {
     std::string v;
     if (weft::fuzz::value_of(w[i], "grain", v)) {
       options.grain = weft::fuzz::number(v);
+    } else if (weft::fuzz::value_of(w[i], "chunk", v)) {
+      options.chunk = weft::fuzz::number(v);
     } else if (weft::fuzz::value_of(w[i], "threads", v)) {
       options.max_threads = static_cast<unsigned>(weft::fuzz::number(v));
     } else if (weft::fuzz::value_of(w[i], "prio", v)) {
@@ -124,8 +127,8 @@ void run_call(const std::string& line) {
   }
   if (std::getenv("WEFT_FUZZ_VERBOSE") != nullptr)
     std::fprintf(stderr,
-                 "%s %zu %zu %zu %zu %zu %zu grain=%zu threads=%u prio=%d numa=%d l3=%d det=%d\n",
-                 w[0].c_str(), n[0], n[1], n[2], n[3], n[4], n[5], options.grain,
+                 "%s %zu %zu %zu %zu %zu %zu grain=%zu chunk=%zu threads=%u prio=%d numa=%d l3=%d det=%d\n",
+                 w[0].c_str(), n[0], n[1], n[2], n[3], n[4], n[5], options.grain, options.chunk,
                  options.max_threads, options.priority ? static_cast<int>(*options.priority) : -1,
                  options.numa_node, options.l3, options.deterministic ? 1 : 0);
   weft::Scheduler& sched = scheduler();
@@ -154,16 +157,11 @@ void run_call(const std::string& line) {
       Tally tally(count, line);
       const auto check_chunk = [&](std::size_t b, std::size_t e) {
         tally.call();
-        if (!(begin <= b && b < e && e <= end))
-          finding("chunk [" + std::to_string(b) + ", " + std::to_string(e) + ") outside the range",
-                  line);
-        // grain > 0: every chunk is exactly `grain` iterations, the last one shorter
-        // (parallel_for's chunks, and deterministic parallel_reduce's).
-        if (options.grain != 0 && (op == "chunks" || options.deterministic) &&
-            ((b - begin) % options.grain != 0 || e - b != std::min(options.grain, end - b)))
-          finding("chunk [" + std::to_string(b) + ", " + std::to_string(e) + ") with grain " +
-                      std::to_string(options.grain),
-                  line);
+        if (const std::string error = weft::test::chunk_contract_error(
+                options, op == "reduce" && options.deterministic, begin, end, b, e);
+            !error.empty()) {
+          finding(error, line);
+        }
         tally.cover_range(b - begin, e - b);
       };
       std::size_t sum = 0;

@@ -25,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include "sched/sched_test_support.hpp"
+#include "loop_contract.hpp"
 #include "weft/config.hpp"
 #include "weft/options.hpp"
 #include "weft/parallel.hpp"
@@ -157,7 +158,7 @@ TEST(ExtremesFor, FullRangeChunkBodyGetsWholeUnits) {
   EXPECT_EQ(whole.size(), 1u);
 }
 
-TEST(ExtremesFor, FullRangeWithHugeGrainsCallsExactGrainChunks) {
+TEST(ExtremesFor, FullRangeWithHugeChunksCallsExactChunks) {
   // 2^63 + 1: the second chunk's end, 2 * (2^63 + 1), used to wrap to 2 (body(2^63 + 1, 2)).
   for (unsigned threads : thread_counts) {
     for (std::size_t grain : {kPow(63) + 1, kMax, kMax - 1, kPow(44)}) {
@@ -175,8 +176,8 @@ TEST(ExtremesFor, FullRangeWithHugeGrainsCallsExactGrainChunks) {
             }
             hits[k].fetch_add(1, std::memory_order_relaxed);
           },
-          {.grain = grain});
-      EXPECT_EQ(wrong.load(), 0) << "grain " << grain;
+          {.chunk = grain});
+      EXPECT_EQ(wrong.load(), 0) << "chunk " << grain;
       std::size_t bad = 0;
       for (auto& h : hits) bad += h.load() != 1;
       EXPECT_EQ(bad, 0u) << "grain " << grain;
@@ -184,18 +185,18 @@ TEST(ExtremesFor, FullRangeWithHugeGrainsCallsExactGrainChunks) {
   }
 }
 
-TEST(ExtremesFor, FullRangeShapeKeepsGrainSizedChunks) {
+TEST(ExtremesFor, FullRangeShapeKeepsExactChunks) {
   using weft::detail::shape_for;
   // SIZE_MAX = (2^32 - 1)(2^32 + 1): exactly 2^32 - 1 units of 2^32 + 1.
   const auto s = shape_for(kMax, 0);
   EXPECT_EQ(s.unit, kPow(32) + 1);
   EXPECT_EQ(s.units, 0xFFFFFFFFu);
-  // 2^33 grains of 2^31 are too many 32-bit units: a unit holds 3 grains...
+  // 2^33 chunks of 2^31 are too many 32-bit units: a unit holds 3 chunks...
   const std::size_t grain = kPow(31);
   const auto g = shape_for(kMax, grain);
   EXPECT_EQ(g.unit, 3 * grain);
   EXPECT_EQ(g.units, weft::detail::ceil_div(kMax, 3 * grain));
-  // ...and the chunk body still gets chunks of exactly one grain, the last one ending
+  // ...and the chunk body still gets exact chunks, the last one ending
   // at SIZE_MAX.
   std::vector<std::pair<std::size_t, std::size_t>> calls;
   auto body = [&](std::size_t b, std::size_t e) { calls.emplace_back(b, e); };
@@ -220,7 +221,9 @@ TEST(ExtremesFor, RangesEndingAtSizeMaxRunEachIndexOnce) {
   for (unsigned threads : thread_counts) {
     for (std::size_t len : {0, 1, 2, 10, 1000}) {
       const std::size_t begin = kMax - len;
-      for (std::size_t grain : {std::size_t{0}, std::size_t{1}, std::size_t{3}, kMax}) {
+      for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{3}, kMax}) {
+       for (const weft::ForOptions options :
+            {weft::ForOptions{.grain = size}, weft::ForOptions{.chunk = size}}) {
         std::vector<std::atomic<int>> by_index(len + 1), by_chunk(len + 1);
         std::atomic<std::size_t> calls{0};
         sched(threads).parallel_for(
@@ -229,21 +232,23 @@ TEST(ExtremesFor, RangesEndingAtSizeMaxRunEachIndexOnce) {
               calls.fetch_add(1);
               by_index[std::min(i - begin, len)].fetch_add(1);
             },
-            {.grain = grain});
+            options);
         Chunks chunks;
         sched(threads).parallel_for(
             begin, kMax,
             [&](std::size_t b, std::size_t e) {
               chunks.add(b, e);
-              if (grain != 0) {
-                EXPECT_TRUE(e - b == std::min(grain, len) || e == kMax) << b << " " << e;
-              }
+              EXPECT_EQ(weft::test::chunk_contract_error(options, false, begin, kMax, b, e), "");
             },
-            {.grain = grain});
-        EXPECT_EQ(calls.load(), len) << "len " << len << " grain " << grain;
+            options);
+        const std::string what = "len " + std::to_string(len) + " grain " +
+                                 std::to_string(options.grain) + " chunk " +
+                                 std::to_string(options.chunk);
+        EXPECT_EQ(calls.load(), len) << what;
         for (std::size_t k = 0; k < len; ++k) EXPECT_EQ(by_index[k].load(), 1) << k;
         EXPECT_EQ(by_index[len].load(), 0);  // SIZE_MAX itself never runs
-        EXPECT_EQ(chunks.check(begin, kMax), "") << "len " << len << " grain " << grain;
+        EXPECT_EQ(chunks.check(begin, kMax), "") << what;
+       }
       }
     }
   }
@@ -350,10 +355,10 @@ Span add_chunk(std::size_t b, std::size_t e, Span acc) {
 }
 
 TEST(ExtremesReduce, FullAndNearMaxRangesCombineInOrder) {
-  // Full ranges with fixed grains (a known number of chunks; automatic grain over
+  // Full ranges with exact chunks (a known number of them; automatic sizing over
   // [0, SIZE_MAX) makes as many chunks as the measured cost says).
   for (unsigned threads : thread_counts) {
-    for (auto [begin, grain, deterministic] :
+    for (auto [begin, chunk, deterministic] :
          {std::tuple{std::size_t{0}, kPow(44), false},
           std::tuple{std::size_t{0}, kPow(63) + 1, false},
           std::tuple{std::size_t{0}, kPow(63) + 1, true},
@@ -364,9 +369,9 @@ TEST(ExtremesReduce, FullAndNearMaxRangesCombineInOrder) {
           std::tuple{kMax - 10, std::size_t{0}, true},
           std::tuple{kMax - 10, std::size_t{3}, true}}) {
       const Span got = sched(threads).parallel_reduce(
-          begin, kMax, Span{}, add_chunk, join, {.grain = grain, .deterministic = deterministic});
+          begin, kMax, Span{}, add_chunk, join, {.deterministic = deterministic, .chunk = chunk});
       EXPECT_TRUE(got.any && !got.bad && got.b == begin && got.e == kMax)
-          << "begin " << begin << " grain " << grain << " det " << deterministic << ": "
+          << "begin " << begin << " chunk " << chunk << " det " << deterministic << ": "
           << got.b << ".." << got.e << (got.bad ? " bad" : "");
     }
   }
@@ -408,7 +413,7 @@ TEST(ExtremesReduce, DeterministicModeHoldsABoundedNumberOfPartials) {
                        if (calls.fetch_add(1) >= 3 * window + 100) throw Stop{};
                        return Counted(acc.value + static_cast<double>(e - b));
                      },
-                     combine, {.grain = 1, .deterministic = true}),
+                     combine, {.deterministic = true, .chunk = 1}),
                  Stop);
     EXPECT_LE(Counted::peak.load(), bound);
     EXPECT_GT(calls.load(), 3 * window);
@@ -420,7 +425,7 @@ TEST(ExtremesReduce, DeterministicModeHoldsABoundedNumberOfPartials) {
         [](std::size_t b, std::size_t e, Counted acc) {
           return Counted(acc.value + static_cast<double>(e - b));
         },
-        combine, {.grain = 1, .deterministic = true});
+        combine, {.deterministic = true, .chunk = 1});
     EXPECT_EQ(sum.value, static_cast<double>(n));
     EXPECT_LE(Counted::peak.load(), bound);
   }
@@ -431,21 +436,21 @@ TEST(ExtremesReduce, DeterministicWindowsKeepTheSequentialCombineOrder) {
   // Float sums over several windows equal the left fold of one partial per chunk.
   constexpr std::size_t window = weft::detail::loop_tuning::deterministic_window;
   const std::size_t n = 2 * window * 3 + 5;
-  const std::size_t grain = 3;
+  const std::size_t size = 3;
   auto chunk = [](std::size_t b, std::size_t e, float acc) {
     for (std::size_t i = b; i < e; ++i) acc += 1.0f / static_cast<float>(i % 977 + 1);
     return acc;
   };
   float want = 0;
   bool first = true;
-  for (std::size_t c = 0; c < n; c += grain) {
-    const float part = chunk(c, std::min(c + grain, n), 0.0f);
+  for (std::size_t c = 0; c < n; c += size) {
+    const float part = chunk(c, std::min(c + size, n), 0.0f);
     want = first ? part : want + part;
     first = false;
   }
   for (unsigned threads : thread_counts) {
     const float got = sched(threads).parallel_reduce(0, n, 0.0f, chunk, std::plus<>{},
-                                                     {.grain = grain, .deterministic = true});
+                                                     {.deterministic = true, .chunk = size});
     EXPECT_EQ(got, want) << threads << " threads";
   }
 }
@@ -551,14 +556,17 @@ TEST(ExtremesOptions, BadL3AndBadWorkerNameTheField) {
   }
 }
 
-TEST(ExtremesOptions, EveryGrainAndThreadCapIsValid) {
+TEST(ExtremesOptions, EveryGrainChunkAndThreadCapIsValid) {
+  const std::size_t sizes[] = {0, 1, 999, kMax};
   for (unsigned threads : thread_counts) {
     for (unsigned max_threads : {0u, 1u, 1000u, std::numeric_limits<unsigned>::max()}) {
-      for (std::size_t grain : {std::size_t{0}, std::size_t{1}, std::size_t{999}, kMax}) {
-        std::vector<std::atomic<int>> hits(1000);
-        sched(threads).parallel_for(0, 1000, [&](std::size_t i) { hits[i].fetch_add(1); },
-                                    {.grain = grain, .max_threads = max_threads});
-        for (auto& h : hits) ASSERT_EQ(h.load(), 1) << max_threads << " " << grain;
+      for (std::size_t grain : sizes) {
+        for (std::size_t chunk : sizes) {
+          std::vector<std::atomic<int>> hits(1000);
+          sched(threads).parallel_for(0, 1000, [&](std::size_t i) { hits[i].fetch_add(1); },
+                                      {.grain = grain, .max_threads = max_threads, .chunk = chunk});
+          for (auto& h : hits) ASSERT_EQ(h.load(), 1) << max_threads << " " << grain << " " << chunk;
+        }
       }
     }
   }

@@ -16,10 +16,12 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "loop_contract.hpp"
 #include "weft/config.hpp"
 #include "weft/options.hpp"
 #include "weft/parallel.hpp"
@@ -93,27 +95,29 @@ void spin_for(std::chrono::nanoseconds d) {
 
 // ---- parallel_for -----------------------------------------------------------------
 
-TEST(ParallelFor, EachIndexOnceForEverySizeGrainAndForm) {
+// (grain, chunk) pairs: neither, a grain, exact chunks, and both.
+constexpr std::pair<std::size_t, std::size_t> grain_chunk_pairs[] = {
+    {0, 0}, {1, 0}, {3, 0}, {64, 0}, {0, 1}, {0, 3}, {0, 64}, {5, 3}, {2, 7}};
+
+TEST(ParallelFor, EachIndexOnceForEverySizeGrainChunkAndForm) {
   for (unsigned threads : thread_counts) {
     for (std::size_t n : sizes) {
-      for (std::size_t grain : {0, 1, 3, 64}) {
+      for (auto [grain, chunk] : grain_chunk_pairs) {
         for (std::size_t offset : {0, 1000}) {
           Hits by_index(n), by_range(n);
-          weft::ForOptions options{.grain = grain};
+          weft::ForOptions options{.grain = grain, .chunk = chunk};
           sched(threads).parallel_for(
               offset, offset + n, [&](std::size_t i) { by_index.hit(i - offset); }, options);
           sched(threads).parallel_for(
               offset, offset + n,
               [&](std::size_t b, std::size_t e) {
-                ASSERT_LE(b, e);
-                if (grain != 0) {
-                  ASSERT_LE(e - b, grain);
-                }
+                ASSERT_EQ(weft::test::chunk_contract_error(options, false, offset, offset + n, b, e),
+                          "");
                 for (std::size_t i = b; i < e; ++i) by_range.hit(i - offset);
               },
               options);
-          ASSERT_EQ(by_index.check(), "") << "n=" << n << " grain=" << grain;
-          ASSERT_EQ(by_range.check(), "") << "n=" << n << " grain=" << grain;
+          ASSERT_EQ(by_index.check(), "") << "n=" << n << " grain=" << grain << " chunk=" << chunk;
+          ASSERT_EQ(by_range.check(), "") << "n=" << n << " grain=" << grain << " chunk=" << chunk;
         }
       }
     }
@@ -145,21 +149,46 @@ TEST(ParallelFor, EachIndexOnceWhenTheMeasuredCostInvitesATeam) {
   }
 }
 
-TEST(ParallelFor, GrainSweepGivesWholeChunks) {
+TEST(ParallelFor, GrainAndChunkSweepsKeepTheirContracts) {
   constexpr std::size_t n = 37;
-  for (std::size_t grain = 1; grain <= n + 3; ++grain) {
-    Hits hits(n);
-    std::atomic<int> bad_chunks{0};
-    sched(4).parallel_for(
-        0, n,
-        [&](std::size_t b, std::size_t e) {
-          // Every chunk starts on a grain boundary and is a whole grain, but the last.
-          if (b % grain != 0 || (e - b != grain && e != n)) bad_chunks.fetch_add(1);
-          for (std::size_t i = b; i < e; ++i) hits.hit(i);
-        },
-        {.grain = grain});
-    ASSERT_EQ(hits.check(), "") << "grain=" << grain;
-    ASSERT_EQ(bad_chunks.load(), 0) << "grain=" << grain;
+  for (std::size_t size = 1; size <= n + 3; ++size) {
+    for (const weft::ForOptions options :
+         {weft::ForOptions{.grain = size}, weft::ForOptions{.chunk = size}}) {
+      Hits hits(n);
+      std::atomic<int> bad_chunks{0};
+      sched(4).parallel_for(
+          0, n,
+          [&](std::size_t b, std::size_t e) {
+            // A chunk is exactly `chunk`, a grain's ranges whole grains; the last shorter.
+            if (!weft::test::chunk_contract_error(options, false, 0, n, b, e).empty())
+              bad_chunks.fetch_add(1);
+            for (std::size_t i = b; i < e; ++i) hits.hit(i);
+          },
+          options);
+      ASSERT_EQ(hits.check(), "") << "grain=" << options.grain << " chunk=" << options.chunk;
+      ASSERT_EQ(bad_chunks.load(), 0) << "grain=" << options.grain << " chunk=" << options.chunk;
+    }
+  }
+}
+
+// A grain is a minimum: a cheap loop with grain 1 is still handed out in large ranges
+// (at::parallel_for's and oneTBB's meaning), while chunk 1 calls the body per index.
+TEST(ParallelFor, GrainIsAMinimumAndChunkIsExact) {
+  constexpr std::size_t n = 1 << 16;
+  for (unsigned threads : thread_counts) {
+    std::atomic<std::size_t> grain_calls{0}, chunk_calls{0}, items{0};
+    sched(threads).parallel_for(0, n, [&](std::size_t b, std::size_t e) {
+      grain_calls.fetch_add(1, std::memory_order_relaxed);
+      items.fetch_add(e - b, std::memory_order_relaxed);
+    }, {.grain = 1});
+    sched(threads).parallel_for(0, n, [&](std::size_t b, std::size_t e) {
+      chunk_calls.fetch_add(1, std::memory_order_relaxed);
+      items.fetch_add(e - b, std::memory_order_relaxed);
+    }, {.chunk = 1});
+    EXPECT_EQ(items.load(), 2 * n);
+    EXPECT_EQ(chunk_calls.load(), n);
+    // The probe alone runs 1 + 4 + 16 + ... iterations per call before any split.
+    EXPECT_LT(grain_calls.load(), n / 2) << threads << " threads";
   }
 }
 
@@ -174,7 +203,7 @@ TEST(ParallelFor, HighContention) {
   for (unsigned threads : thread_counts) {
     std::atomic<std::size_t> count{0};
     sched(threads).parallel_for(0, 100003, [&](std::size_t) { count.fetch_add(1); },
-                                {.grain = 1});
+                                {.chunk = 1});
     EXPECT_EQ(count.load(), 100003u);
   }
 }
@@ -240,7 +269,7 @@ TEST(ParallelFor2d, EachCellOnceWithEdgeTiles) {
                           {3, 100, 1, 7}, {31, 29, 31, 29}, {97, 89, 8, 8}, {5, 7, 100, 100}};
   for (unsigned threads : thread_counts) {
     for (const Case2d& c : cases) {
-      for (std::size_t grain : {0, 1, 5}) {
+      for (auto [grain, chunk] : grain_chunk_pairs) {
         Hits hits(c.rows * c.cols);
         std::atomic<int> bad_tiles{0};
         sched(threads).parallel_for_2d(
@@ -257,10 +286,10 @@ TEST(ParallelFor2d, EachCellOnceWithEdgeTiles) {
               for (std::size_t r = r0; r < r1; ++r)
                 for (std::size_t col = c0; col < c1; ++col) hits.hit(r * c.cols + col);
             },
-            {.grain = grain});
+            {.grain = grain, .chunk = chunk});
         ASSERT_EQ(bad_tiles.load(), 0) << c.rows << "x" << c.cols;
         ASSERT_EQ(hits.check(), "") << c.rows << "x" << c.cols << " tiles " << c.tile_r << "x"
-                                    << c.tile_c << " grain " << grain;
+                                    << c.tile_c << " grain " << grain << " chunk " << chunk;
       }
     }
   }
@@ -317,15 +346,20 @@ TEST(ParallelFor3d, EachCellOnceWithEdgeTiles) {
 TEST(ParallelReduce, SumMatchesForEverySize) {
   for (unsigned threads : thread_counts) {
     for (std::size_t n : sizes) {
-      for (std::size_t grain : {0, 1, 7}) {
+      for (auto [grain, chunk] : grain_chunk_pairs) {
+        const weft::ForOptions options{.grain = grain, .chunk = chunk};
+        std::atomic<int> bad_chunks{0};
         auto sum = sched(threads).parallel_reduce(
             0, n, std::uint64_t{0},
-            [](std::size_t b, std::size_t e, std::uint64_t acc) {
+            [&](std::size_t b, std::size_t e, std::uint64_t acc) {
+              if (!weft::test::chunk_contract_error(options, false, 0, n, b, e).empty())
+                bad_chunks.fetch_add(1);
               for (std::size_t i = b; i < e; ++i) acc += i;
               return acc;
             },
-            std::plus<>{}, {.grain = grain});
+            std::plus<>{}, options);
         ASSERT_EQ(sum, n * (n == 0 ? 0 : n - 1) / 2) << "n=" << n;
+        ASSERT_EQ(bad_chunks.load(), 0) << "n=" << n << " grain=" << grain << " chunk=" << chunk;
       }
     }
   }
@@ -339,11 +373,12 @@ TEST(ParallelReduce, NonCommutativeCombineGivesTheSequentialAnswer) {
   const std::string want = chunk(0, 5003, "");
   for (unsigned threads : thread_counts) {
     for (int r = 0; r < repeats; ++r) {
-      for (std::size_t grain : {0, 1, 13}) {
+      for (auto [grain, size] : grain_chunk_pairs) {
         std::string got = sched(threads).parallel_reduce(
             0, 5003, std::string(), chunk,
-            [](std::string a, const std::string& b) { return a + b; }, {.grain = grain});
-        ASSERT_EQ(got, want) << "grain " << grain;
+            [](std::string a, const std::string& b) { return a + b; },
+            {.grain = grain, .chunk = size});
+        ASSERT_EQ(got, want) << "grain " << grain << " chunk " << size;
       }
     }
   }
@@ -387,9 +422,11 @@ TEST(ParallelReduce, DeterministicFloatSumIsBitIdentical) {
     for (std::size_t i = b; i < e; ++i) acc += x[i];
     return acc;
   };
-  for (std::size_t grain : {0, 500}) {
+  // (chunk, grain): the grain only sets how many chunks a thread claims at once.
+  for (auto [size, grain] : {std::pair<std::size_t, std::size_t>{0, 0}, {500, 0}, {0, 3000},
+                             {500, 1234}}) {
     // The reference: fixed chunks folded from 0, combined left to right.
-    const std::size_t g = grain == 0 ? 1024 : grain;
+    const std::size_t g = size == 0 ? 1024 : size;
     float want = 0;
     bool first = true;
     for (std::size_t b = 0; b < n; b += g) {
@@ -402,7 +439,7 @@ TEST(ParallelReduce, DeterministicFloatSumIsBitIdentical) {
         for (int r = 0; r < repeats; ++r) {
           float got = sched(threads).parallel_reduce(
               0, n, 0.0f, chunk, std::plus<>{},
-              {.grain = grain, .max_threads = max_threads, .deterministic = true});
+              {.grain = grain, .max_threads = max_threads, .deterministic = true, .chunk = size});
           ASSERT_EQ(std::memcmp(&got, &want, sizeof got), 0)
               << got << " vs " << want << " threads " << threads << " max " << max_threads;
         }
@@ -420,7 +457,7 @@ TEST(ParallelNesting, LoopsInsideLoopsAndTasks) {
     Hits hits(outer * inner);
     s.parallel_for(0, outer, [&](std::size_t i) {
       s.parallel_for(0, inner, [&](std::size_t j) { hits.hit(i * inner + j); }, {.grain = 16});
-    }, {.grain = 1});
+    }, {.chunk = 1});
     ASSERT_EQ(hits.check(), "");
 
     // Three levels, and reductions inside loops.
@@ -431,7 +468,7 @@ TEST(ParallelNesting, LoopsInsideLoopsAndTasks) {
             0, 100, std::uint64_t{0},
             [](std::size_t b, std::size_t e, std::uint64_t a) { return a + (e - b); },
             std::plus<>{}, {.grain = 10});
-      }, {.grain = 1});
+      }, {.chunk = 1});
     });
     ASSERT_EQ(total.load(), 16u * 8u * 100u);
 
@@ -514,7 +551,7 @@ TEST(ParallelThreads, MaxThreadsIsRespected) {
             std::lock_guard<std::mutex> lock(mutex);
             ids.insert(std::this_thread::get_id());
           },
-          {.grain = 1, .max_threads = max_threads});
+          {.max_threads = max_threads, .chunk = 1});
       ASSERT_LE(ids.size(), max_threads);
       if (max_threads == 1) {
         ASSERT_EQ(ids.size(), 1u);
@@ -529,7 +566,7 @@ TEST(ParallelThreads, MaxThreadsIsRespected) {
     spin_for(std::chrono::microseconds(5));
     std::lock_guard<std::mutex> lock(mutex);
     ids.insert(std::this_thread::get_id());
-  }, {.grain = 1});
+  }, {.chunk = 1});
   EXPECT_LE(ids.size(), s.num_threads());
 }
 
@@ -543,7 +580,7 @@ TEST(ParallelThreads, OneRequestedThreadRunsLoopsOnTheCallerOnly) {
   s.parallel_for(0, 64, [&](std::size_t) {
     spin_for(std::chrono::microseconds(20));
     ids.insert(std::this_thread::get_id());
-  }, {.grain = 1});
+  }, {.chunk = 1});
   EXPECT_EQ(ids, std::set<std::thread::id>{std::this_thread::get_id()});
   EXPECT_EQ(s.submit([] { return 7; }).get(), 7);  // tasks still run
 }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -197,6 +198,19 @@ TEST(RangeLoop, ChunksAreTimeBoundedAndLowPriorityShorter) {
   EXPECT_EQ(normal.next(3), 3u);
 }
 
+TEST(RangeLoop, LeastClaimIsTheGrainInWholeChunks) {
+  using weft::detail::least_claim;
+  EXPECT_EQ(least_claim(0, 0), 0u);
+  EXPECT_EQ(least_claim(5, 0), 5u);
+  EXPECT_EQ(least_claim(0, 7), 7u);
+  EXPECT_EQ(least_claim(5, 7), 7u);
+  EXPECT_EQ(least_claim(8, 7), 14u);
+  EXPECT_EQ(least_claim(14, 7), 14u);
+  const std::size_t max = std::numeric_limits<std::size_t>::max();
+  EXPECT_EQ(least_claim(max, 7), max / 7 * 7);  // rounding up would wrap
+  EXPECT_EQ(least_claim(max, max), max);
+}
+
 TEST(RangeLoop, HugeRangesUseWiderUnits) {
   using weft::detail::shape_for;
   EXPECT_EQ(shape_for(1000, 0).unit, 1u);
@@ -207,7 +221,7 @@ TEST(RangeLoop, HugeRangesUseWiderUnits) {
   EXPECT_GT(s.unit, 1u);
   EXPECT_GE(std::size_t{s.units} * s.unit, huge);
   EXPECT_LT(std::size_t{s.units - 1} * s.unit, huge);
-  // With a grain, a unit stays a whole number of grains.
+  // With a least claim, a unit stays a whole number of them.
   auto g = shape_for(huge, 3);
   EXPECT_EQ(g.unit % 3, 0u);
   EXPECT_GE(std::size_t{g.units} * g.unit, huge);
@@ -285,14 +299,15 @@ TEST(RangeLoop, ReduceCombinesSegmentsInRangeOrder) {
       using Chunk = decltype(chunk);
       weft::detail::SlotArray<weft::detail::ReduceSlot<std::string>, 16> slots(4);
       weft::ForOptions options;
-      options.grain = 7;  // fixed chunks: plenty of claims, no probe
-      weft::detail::LoopShape shape = weft::detail::shape_for(n, options.grain);
-      weft::detail::ReduceExec<std::string, Chunk> reduce{chunk, init, 0, n, shape.unit, slots};
+      options.chunk = 7;  // exact chunks: plenty of claims, no probe
+      weft::detail::LoopShape shape = weft::detail::shape_for(n, options.chunk);
+      weft::detail::ReduceExec<std::string, Chunk> reduce{chunk, init, 0, n,
+                                                          shape.unit, options.chunk, slots};
       auto jittered = [&](unsigned slot, std::uint32_t first, std::uint32_t last) {
         jitter[slot].maybe_pause();
         reduce(slot, first, last);
       };
-      weft::detail::run_units(sched, jittered, shape.units, false, options);
+      weft::detail::run_units(sched, jittered, shape.units, options);
       auto concat = [](std::string a, std::string b) { return a + b; };
       std::string got = weft::detail::combine_segments(slots, init, concat);
       std::string want = chunk(0, n, std::string());

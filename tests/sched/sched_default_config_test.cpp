@@ -24,7 +24,7 @@ std::size_t threads_in_loop(unsigned iterations) {
         std::lock_guard<std::mutex> lock(mutex);
         ids.insert(std::this_thread::get_id());
       },
-      weft::ForOptions{.grain = 1});
+      weft::ForOptions{.chunk = 1});
   return ids.size();
 }
 

@@ -79,7 +79,7 @@ bool cycle(int i) {
   ok = ok && ran.load() == 8;
   std::atomic<std::size_t> sum{0};
   weft::ForOptions every_thread;
-  every_thread.grain = 4;  // 16 chunks: the loop invites the workers
+  every_thread.chunk = 4;  // 16 chunks: the loop invites the workers
   s.parallel_for(0, 64, [&sum](std::size_t b, std::size_t e) {
     for (std::size_t k = b; k < e; ++k) sum.fetch_add(k, std::memory_order_relaxed);
   }, every_thread);

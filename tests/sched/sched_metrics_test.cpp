@@ -239,13 +239,13 @@ TEST(SchedMetrics, LoopChunksAsReportedByTheJob) {
 }
 
 TEST(SchedMetrics, ParallelForChunksMatchBodyCallsOnWorkers) {
-  // With an explicit grain and a chunk body, every chunk is one body call, so the
+  // With exact chunks and a chunk body, every chunk is one body call, so the
   // loop family's reported chunks must equal the calls each worker made.
   constexpr unsigned workers = 3;
   weft::Scheduler s(make_placement(workers), unpinned());
   std::array<std::atomic<std::uint64_t>, workers> calls{};
   weft::ForOptions o;
-  o.grain = 7;
+  o.chunk = 7;
   for (int pass = 0; pass < 30; ++pass) {
     s.parallel_for(0, 1000, [&](std::size_t b, std::size_t e) {
       volatile std::size_t x = 0;
@@ -495,9 +495,9 @@ TEST(SchedMetrics, CallerLaneHoldsTheCallersLoopParts) {
   weft::ForOptions fo;
   fo.name = "caller-loop";
   fo.priority = Priority::high;
-  // An explicit grain: every call runs through run_loop (an automatic grain may run a
+  // Exact chunks: every call runs through run_loop (an automatic sizing may run a
   // small loop on the caller alone, outside any loop, which the trace does not show).
-  fo.grain = 256;
+  fo.chunk = 256;
   constexpr int passes = 6;
   for (int pass = 0; pass < passes; ++pass) {
     s.parallel_for(0, v.size(), [&](std::size_t b, std::size_t e) {

@@ -53,7 +53,7 @@ void run_work(weft::Scheduler& s, int tasks, const char* name) {
   std::vector<double> v(1 << 16, 1.0);
   weft::ForOptions fo;
   fo.name = "axpy";
-  fo.grain = 1024;
+  fo.chunk = 1024;
   for (int pass = 0; pass < 5; ++pass) {
     s.parallel_for(0, v.size(), [&](std::size_t b, std::size_t e) {
       for (std::size_t i = b; i < e; ++i) v[i] = v[i] * 1.0001 + 0.5;

@@ -108,7 +108,7 @@ TEST(SchedPriorityServing, CriticalWorkPreemptsLowParallelFor) {
           if (i >= n / 2) spin_until(critical_started);
           hits[i].fetch_add(1);
         },
-        weft::ForOptions{1, Priority::low});
+        weft::ForOptions{.priority = Priority::low, .chunk = 1});
   });
   while (entered_mask.load() != 3) std::this_thread::yield();
   std::vector<std::atomic<int>> critical_hits(64);
@@ -117,7 +117,7 @@ TEST(SchedPriorityServing, CriticalWorkPreemptsLowParallelFor) {
         critical_worker.store(s.current_worker());
         critical_started.store(true);
         s.parallel_for(0, critical_hits.size(), [&](std::size_t i) { critical_hits[i].fetch_add(1); },
-                       weft::ForOptions{1, Priority::critical});
+                       weft::ForOptions{.priority = Priority::critical, .chunk = 1});
       },
       {Priority::critical});
   submitted.store(true);
@@ -137,7 +137,7 @@ TEST(SchedPriorityServing, ReservedWorkerSkipsLowLoopsAndTasks) {
   for (int round = 0; round < 20; ++round) {
     s.parallel_for(0, 256, [&](std::size_t) {
       if (s.current_worker() == 1) low_on_reserved.fetch_add(1);
-    }, weft::ForOptions{1, Priority::low});
+    }, weft::ForOptions{.priority = Priority::low, .chunk = 1});
     s.submit([&] {
       if (s.current_worker() == 1) low_on_reserved.fetch_add(1);
     }, {Priority::low}).get();
@@ -146,7 +146,7 @@ TEST(SchedPriorityServing, ReservedWorkerSkipsLowLoopsAndTasks) {
   // Critical loops still run correctly with the reserved worker eligible.
   std::vector<std::atomic<int>> hits(256);
   s.parallel_for(0, hits.size(), [&](std::size_t i) { hits[i].fetch_add(1); },
-                 weft::ForOptions{1, Priority::critical});
+                 weft::ForOptions{.priority = Priority::critical, .chunk = 1});
   for (auto& h : hits) EXPECT_EQ(h.load(), 1);
 }
 

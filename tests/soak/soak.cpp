@@ -43,6 +43,7 @@
 #include <thread>
 #include <vector>
 
+#include "loop_contract.hpp"
 #include "sched/sched_test_support.hpp"
 #include "weft/metrics.hpp"
 #include "weft/parallel.hpp"
@@ -238,11 +239,13 @@ weft::TaskOptions task_options(const Ctx& c, std::uint64_t h) {
   return o;
 }
 
-// Automatic or explicit grain, any priority, capped teams, a NUMA domain now and then.
+// A grain, exact chunks, both or neither; any priority, capped teams, a NUMA domain now
+// and then.
 weft::ForOptions loop_options(Rng& rng, unsigned workers) {
   weft::ForOptions o;
-  static constexpr std::size_t grains[] = {0, 0, 0, 1, 3, 16, 100};
-  o.grain = grains[rng.below(7)];
+  static constexpr std::size_t sizes[] = {0, 0, 0, 1, 3, 16, 100};
+  o.grain = sizes[rng.below(7)];
+  if (rng.percent(30)) o.chunk = sizes[rng.below(7)];
   o.priority = priority_of(rng.next());
   static constexpr unsigned caps[] = {0, 0, 0, 1, 2, 64};
   o.max_threads = caps[rng.below(6)];
@@ -552,14 +555,13 @@ void op_loop_small(Ctx& c) {
       std::atomic<std::size_t> bad_chunk{0};
       c.s.parallel_for(begin, begin + n, [&](std::size_t b, std::size_t e) {
         late.enter();
-        if (b >= e || e > begin + n) bad_chunk.store(b + 1, relaxed);
-        if (o.grain != 0 && ((b - begin) % o.grain != 0 || (e - b != o.grain && e != begin + n))) {
+        if (!weft::test::chunk_contract_error(o, false, begin, begin + n, b, e).empty())
           bad_chunk.store(b + 1, relaxed);
-        }
         for (std::size_t i = b; i < e; ++i) hits.hit(i - begin);
       }, o);
       c.expect(bad_chunk.load() == 0, "a chunk starting at " + str(bad_chunk.load() - 1) +
-                                           " broke the grain " + str(o.grain) + " contract");
+                                           " broke the contract of grain " + str(o.grain) +
+                                           ", chunk " + str(o.chunk));
     }
     late.close();
     hits.expect_once(c, "parallel_for");
@@ -683,15 +685,15 @@ void op_reduce(Ctx& c) {
       return acc;
     };
     double got = c.s.parallel_reduce(begin, end, 0.0, body, std::plus<>{}, o);
-    const std::size_t grain =
-        o.grain != 0 ? o.grain : weft::detail::loop_tuning::deterministic_grain;
+    const std::size_t chunk =
+        o.chunk != 0 ? o.chunk : weft::detail::loop_tuning::deterministic_chunk;
     double want = 0.0;
-    for (std::size_t b = begin; b < end; b += grain) {
-      double part = body(b, std::min(b + grain, end), 0.0);
+    for (std::size_t b = begin; b < end; b += chunk) {
+      double part = body(b, std::min(b + chunk, end), 0.0);
       want = b == begin ? part : want + part;
     }
     c.expect(std::memcmp(&got, &want, sizeof got) == 0,
-             "deterministic parallel_reduce over " + str(n) + " with grain " + str(grain) +
+             "deterministic parallel_reduce over " + str(n) + " with chunk " + str(chunk) +
                  " differs from the sequential chunked sum");
   } else {
     // Non-commutative: the intervals must join in order, each chunk once.

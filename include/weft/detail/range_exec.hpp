@@ -45,14 +45,14 @@ inline constexpr double min_chunk_ns = 1000;
 // preemption point of background loops: every chunk boundary).
 inline constexpr double max_chunk_ns = 1'000'000;
 inline constexpr double low_max_chunk_ns = 100'000;
-// parallel_reduce with deterministic = true and grain = 0 uses chunks of this many
+// parallel_reduce with deterministic = true and chunk = 0 uses chunks of this many
 // iterations, whatever the number of threads.
-inline constexpr std::size_t deterministic_grain = 1024;
+inline constexpr std::size_t deterministic_chunk = 1024;
 // ...and holds the partials of at most this many chunks at a time: a range of more
 // chunks runs as consecutive windows of them, each folded into the result before the
 // next starts (the combine order, hence the result, is the same). Memory stays bounded
 // whatever range and grain the caller picks; a window is one fork-join, so it is kept
-// large enough (16 Ki chunks, 16 Mi iterations at the default grain) to cost nothing.
+// large enough (16 Ki chunks, 16 Mi iterations at the default chunk) to cost nothing.
 inline constexpr std::size_t deterministic_window = std::size_t{1} << 14;
 }  // namespace loop_tuning
 
@@ -119,12 +119,24 @@ struct LoopShape {
   std::uint32_t units = 0;
 };
 
-// Every range has a shape: a range of up to 2^32 - 1 grains has one unit per grain; a
-// larger one (up to SIZE_MAX items) makes each unit a whole number of grains, so that
-// every item is still covered exactly once with 32-bit unit indices.
-inline LoopShape shape_for(std::size_t items, std::size_t grain) noexcept {
+// The items a thread claims at least (0: 1): `grain`, rounded up to whole chunks when
+// `chunk` is set (ForOptions). Past SIZE_MAX it is the most whole chunks that fit.
+inline std::size_t least_claim(std::size_t grain, std::size_t chunk) noexcept {
+  if (chunk == 0) return grain;
+  if (grain <= chunk) return chunk;
+  std::size_t items;
+  return checked_mul(ceil_div(grain, chunk), chunk, items) ? items : SIZE_MAX / chunk * chunk;
+}
+inline std::size_t least_claim(const ForOptions& options) noexcept {
+  return least_claim(options.grain, options.chunk);
+}
+
+// Every range has a shape: a range of up to 2^32 - 1 claims of `least` items has one
+// unit per claim; a larger one (up to SIZE_MAX items) makes each unit a whole number of
+// them, so that every item is still covered exactly once with 32-bit unit indices.
+inline LoopShape shape_for(std::size_t items, std::size_t least) noexcept {
   LoopShape s;
-  s.unit = grain == 0 ? 1 : grain;
+  s.unit = least == 0 ? 1 : least;
   std::size_t units = ceil_div(items, s.unit);
   if (units > max_range_units) {
     // Cannot overflow: units > max_range_units means unit < items / max_range_units
@@ -257,20 +269,20 @@ void run_job(Sched& sched, Job& job, unsigned team, Priority priority, const For
 }
 
 // Runs units [0, units) of `exec`: on the caller alone, or on a right-sized team.
-// `auto_grain`: units are single iterations (or tiles) whose cost is unknown, so the
-// team and chunk sizes come from a measurement; otherwise every unit is one
-// user-chosen grain and the number of grains caps the team. `Sched` is a Scheduler
-// (a template so that tests can drive this with plain threads).
+// Without ForOptions::chunk the team and chunk sizes come from a measurement of the
+// units' cost (a unit being the least a thread claims: an iteration, a tile, a grain);
+// with it, every unit is taken on its own and the number of units caps the team, as
+// OpenMP's schedule(dynamic, chunk). `Sched` is a Scheduler (a template so that tests
+// can drive this with plain threads).
 // The options were checked by the entry point (check_loop_options).
 template <class Sched, class Exec>
-void run_units(Sched& sched, Exec& exec, std::uint32_t units, bool auto_grain,
-               const ForOptions& options) {
+void run_units(Sched& sched, Exec& exec, std::uint32_t units, const ForOptions& options) {
   if (units == 0) return;
   const unsigned cap = loop_cap(sched, options, units);
   // The caller runs its share (probe, serial fallback, slot 0) at the loop's priority.
   const ThreadPriorityScope scope(options.priority);
   const Priority priority = scope.priority();
-  if (!auto_grain) {
+  if (options.chunk != 0) {
     if (cap <= 1) {
       for (std::uint32_t u = 0; u < units; ++u) exec(0u, u, u + 1);
       return;
@@ -321,19 +333,19 @@ struct ForExec {
   std::size_t begin;
   std::size_t count;
   std::size_t unit;
-  // The user's grain (0: none). A unit of a huge range may hold several grains; a chunk
-  // body still gets exactly `grain` items per call, as ForOptions::grain promises.
-  std::size_t grain = 0;
+  // ForOptions::chunk (0: none). A unit may hold several chunks (a grain above the
+  // chunk, a huge range); a chunk body still gets exactly `chunk` items per call.
+  std::size_t chunk = 0;
 
   void operator()(unsigned, std::uint32_t first, std::uint32_t last) const {
     const ItemSpan items = unit_items(first, last, unit, count);
     const std::size_t b = begin + items.begin, e = begin + items.end;
     if constexpr (std::is_invocable_v<Body&, std::size_t, std::size_t>) {
-      if (grain == 0) {
+      if (chunk == 0) {
         body(b, e);
       } else {
         for (std::size_t c = b; c < e;) {
-          const std::size_t ce = clamped_end(c, grain, e);
+          const std::size_t ce = clamped_end(c, chunk, e);
           body(c, ce);
           c = ce;
         }
@@ -414,6 +426,7 @@ struct ReduceExec {
   ChunkBody& chunk_body;
   const T& init;
   std::size_t begin, count, unit;
+  std::size_t chunk;  // ForOptions::chunk: one chunk_body call per chunk (0: per run)
   SlotArray<ReduceSlot<T>, 16>& slots;
 
   void operator()(unsigned slot, std::uint32_t first, std::uint32_t last) const {
@@ -426,7 +439,12 @@ struct ReduceExec {
       s.start = first;
     }
     const ItemSpan items = unit_items(first, last, unit, count);
-    s.acc.emplace(chunk_body(begin + items.begin, begin + items.end, std::move(*s.acc)));
+    const std::size_t b = begin + items.begin, e = begin + items.end;
+    for (std::size_t c = b; c < e;) {
+      const std::size_t ce = chunk == 0 ? e : clamped_end(c, chunk, e);
+      s.acc.emplace(chunk_body(c, ce, std::move(*s.acc)));
+      c = ce;
+    }
     s.next = last;
   }
 };
@@ -463,7 +481,7 @@ T combine_segments(SlotArray<ReduceSlot<T>, 16>& slots, T init, Combine& combine
   return result ? std::move(*result) : std::move(init);
 }
 
-// parallel_reduce, deterministic mode: one partial per fixed chunk of `grain` items
+// parallel_reduce, deterministic mode: one partial per fixed chunk of `chunk` items
 // (a unit is a whole number of chunks), each chunk_body(b, e, init); combined left to
 // right in chunk order. Split points do not depend on threads or stealing, so float
 // results are bit-identical. Runs one window of chunks (deterministic_reduce below).
@@ -471,14 +489,14 @@ template <class T, class ChunkBody>
 struct DeterministicReduceExec {
   ChunkBody& chunk_body;
   const T& init;
-  std::size_t begin, count, unit, grain;
+  std::size_t begin, count, unit, chunk;
   std::vector<std::optional<T>>& partials;
 
   void operator()(unsigned, std::uint32_t first, std::uint32_t last) const {
     const ItemSpan items = unit_items(first, last, unit, count);
     for (std::size_t c = items.begin; c < items.end;) {
-      const std::size_t ce = clamped_end(c, grain, items.end);
-      partials[c / grain].emplace(chunk_body(begin + c, begin + ce, T(init)));
+      const std::size_t ce = clamped_end(c, chunk, items.end);
+      partials[c / chunk].emplace(chunk_body(begin + c, begin + ce, T(init)));
       c = ce;
     }
   }
@@ -487,26 +505,27 @@ struct DeterministicReduceExec {
 // parallel_reduce's deterministic mode over items [begin, begin + count), count > 0.
 // The partials of at most loop_tuning::deterministic_window chunks exist at a time (one
 // allocation per call, sized min(chunks, window)), not one per chunk of the range: a
-// grain of 1 over [0, 2^40) runs in bounded memory instead of asking for terabytes.
+// chunk of 1 over [0, 2^40) runs in bounded memory instead of asking for terabytes.
 // Each window is folded left to right into the result before the next one runs, so the
 // combine order, and the result, is that of one partial per chunk.
 template <class Sched, class T, class ChunkBody, class Combine>
 T deterministic_reduce(Sched& sched, std::size_t begin, std::size_t count, const T& init,
                        ChunkBody& chunk_body, Combine& combine, const ForOptions& options) {
-  const std::size_t grain = options.grain != 0 ? options.grain : loop_tuning::deterministic_grain;
-  const std::size_t chunks = ceil_div(count, grain);
+  const std::size_t chunk = options.chunk != 0 ? options.chunk : loop_tuning::deterministic_chunk;
+  const std::size_t chunks = ceil_div(count, chunk);
   std::vector<std::optional<T>> partials(std::min(chunks, loop_tuning::deterministic_window));
   std::optional<T> result;
   for (std::size_t first_chunk = 0; first_chunk < chunks;) {
     const std::size_t n = std::min(partials.size(), chunks - first_chunk);
-    // first_chunk * grain < count (chunk first_chunk exists); when more chunks follow
-    // this window, n * grain < count - offset, so neither product wraps.
-    const std::size_t offset = first_chunk * grain;
-    const std::size_t items = first_chunk + n == chunks ? count - offset : n * grain;
-    const LoopShape shape = shape_for(items, grain);  // unit == grain: n < 2^32 units
+    // first_chunk * chunk < count (chunk first_chunk exists); when more chunks follow
+    // this window, n * chunk < count - offset, so neither product wraps.
+    const std::size_t offset = first_chunk * chunk;
+    const std::size_t items = first_chunk + n == chunks ? count - offset : n * chunk;
+    // A unit is whole chunks (at least the grain), n < 2^32 of them: no widening.
+    const LoopShape shape = shape_for(items, least_claim(options.grain, chunk));
     DeterministicReduceExec<T, ChunkBody> exec{chunk_body, init, begin + offset, items,
-                                               shape.unit, grain, partials};
-    run_units(sched, exec, shape.units, options.grain == 0, options);
+                                               shape.unit, chunk, partials};
+    run_units(sched, exec, shape.units, options);
     for (std::size_t k = 0; k < n; ++k) {
       if (result) {
         result.emplace(combine(std::move(*result), std::move(*partials[k])));

@@ -10,11 +10,17 @@
 // and waits only for the slots that were actually taken: LoopControl::active counts
 // posted-and-not-revoked invitations, each taker decrements it when its run_slot
 // returns. So run_loop never waits for an invitation to be taken, and nothing enters
-// run_slot after it returns. The caller may spin (then yield) while it waits: the
-// participants are finishing their last chunk.
+// run_slot after it returns. The caller spins while it waits (the participants are
+// finishing their last chunks), for at most Config::spin; then a thread weft did not
+// create sleeps until the last one leaves. That matters when a participant was
+// preempted holding a chunk (another process took its core): this CPU goes idle, so
+// the kernel moves the preempted thread here at once instead of leaving it queued
+// behind the other process for the rest of a time slice (bench/run_hog.sh). A worker
+// yields instead: its Parker also takes wake-ups for new work.
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 #include "sched/cpu_relax.hpp"
@@ -30,6 +36,29 @@ bool in_domain(const Worker& w, LoopDomain domain) {
 }
 
 }  // namespace
+
+void SchedulerCore::join(LoopControl& control, bool on_worker) {
+  // done() acquires: pairs with each participant's finish_one in execute().
+  std::chrono::steady_clock::time_point deadline{};
+  for (unsigned round = 1; !control.active.done(); ++round) {
+    cpu_relax();
+    if (round % 64 != 0) continue;
+    const auto now = std::chrono::steady_clock::now();
+    if (round == 64) deadline = now + config_.spin;
+    if (now < deadline) continue;
+    if (on_worker) {
+      sched_yield();  // a participant was preempted: give it the CPU
+      continue;
+    }
+    Parker& parker = this_thread_parker();
+    parker.prepare();
+    if (control.active.register_waiter(parker)) {
+      while (!control.active.done()) parker.park();
+      control.active.unregister_waiter(parker);
+    }
+    return;
+  }
+}
 
 void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priority,
                              LoopDomain domain) {
@@ -81,15 +110,15 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
       continue;
     }
     const unsigned slot = next_slot++;
-    // relaxed: the mailbox CAS (release) below publishes the count with the invitation.
-    control.active.fetch_add(1, std::memory_order_relaxed);
+    // The mailbox CAS (release) below publishes the count with the invitation.
+    control.active.add(1);
     std::uintptr_t expected = mailbox::empty;
     // release: the taker's acquire sees `control` initialized.
     if (w.mailbox.compare_exchange_strong(expected, mailbox::encode(&control, slot, level),
                                           std::memory_order_release, std::memory_order_relaxed)) {
       ++posted;
     } else {
-      control.active.fetch_sub(1, std::memory_order_relaxed);
+      control.active.finish_one();  // nobody waits yet: only the count drops
     }
   }
 
@@ -118,17 +147,10 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
       std::uintptr_t v = wp->mailbox.load(std::memory_order_relaxed);
       if (mailbox::control(v) == &control &&
           wp->mailbox.compare_exchange_strong(v, mailbox::empty, std::memory_order_relaxed)) {
-        control.active.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
+        control.active.finish_one();  // nobody waits yet: only the count drops
       }
     }
-    // acquire: pairs with each participant's release decrement in execute().
-    for (unsigned round = 0; control.active.load(std::memory_order_acquire) != 0; ++round) {
-      if (round < 256) {
-        cpu_relax();
-      } else {
-        sched_yield();  // a participant was preempted: give it the CPU
-      }
-    }
+    join(control, self != nullptr);
   }
 }
 

@@ -37,8 +37,9 @@ inline constexpr unsigned level_of(Priority p) { return static_cast<unsigned>(p)
 // 64-byte aligned so that a mailbox word can carry its address plus tag bits.
 struct alignas(64) LoopControl {
   LoopJob* job = nullptr;
-  // Invitations posted and not revoked, plus slots running. The caller returns at 0.
-  std::atomic<int> active{0};
+  // Invitations posted and not revoked, plus slots running. The caller returns at 0,
+  // and may sleep on it meanwhile (run_loop's join).
+  WaitState active;
 };
 
 // A worker's mailbox word: 0 (empty), or an invitation: the LoopControl address
@@ -256,6 +257,9 @@ class SchedulerCore {
   void worker_exiting(Worker& self);
   void adapt_spin_after_park(Worker& self, std::chrono::steady_clock::duration slept);
   void adapt_spin_before_park(Worker& self);
+
+  // --- loops (run_loop.cpp): the caller's wait for the slots that were taken ---
+  void join(LoopControl& control, bool on_worker);
 
   // --- external threads (wait.cpp) ---
   Work find_work_external(ExternalSlot* own);

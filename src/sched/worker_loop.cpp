@@ -331,9 +331,9 @@ void SchedulerCore::execute(Work work) {
       span.set_loop_chunks(context.loop_chunks);
     }
   }
-  // release: the slot's writes happen-before the caller's return from run_loop. The
-  // LoopControl may be gone right after this.
-  loop->active.fetch_sub(1, std::memory_order_release);
+  // Its release makes the slot's writes happen-before the caller's return from
+  // run_loop, and it wakes the caller if it sleeps. The LoopControl may be gone after.
+  loop->active.finish_one();
 }
 
 bool SchedulerCore::has_visible_work(const Worker& self, unsigned min_level) const {

@@ -1,8 +1,13 @@
 // run_loop: distinct slots, nobody inside after return, nesting, many callers, slot
-// stability, reserved workers and domains.
+// stability, reserved workers and domains, and the caller's sleep at the join.
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -177,6 +182,48 @@ TEST(SchedLoop, ParkedWorkersAreWokenByInvitations) {
     });
     if (rep % 50 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));  // all park
   }
+}
+
+// The scheduling state of thread `tid` of this process ('R' running, 'S' sleeping, ...).
+char thread_state(long tid) {
+  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const std::size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
+}
+
+// Once its own share is done, an external caller spins for Config::spin, then sleeps
+// until the last participant leaves (so that the kernel may move a preempted participant
+// onto its CPU): here the worker's chunk only ends once it has seen the caller asleep.
+TEST(SchedLoop, ExternalCallerSleepsAtTheJoinUntilTheLastParticipantLeaves) {
+  weft::Scheduler s(make_placement(1), unpinned());
+  const long caller = syscall(SYS_gettid);
+  std::atomic<bool> worker_in{false}, saw_sleep{false};
+  int rounds = 0;
+  while (!saw_sleep.load() && ++rounds <= 20) {  // until the worker took its unit once
+    worker_in.store(false);
+    s.parallel_for(0, 2, [&](std::size_t) {
+      if (s.current_worker() < 0) {
+        // The caller's unit: let the worker take the other one first (bounded: it may
+        // not come at all, then the caller steals it and this round proves nothing).
+        for (int i = 0; i < 20000 && !worker_in.load(); ++i) std::this_thread::yield();
+        return;
+      }
+      worker_in.store(true);
+      // Bounded: a caller that never sleeps fails the test instead of hanging it.
+      for (int i = 0; i < 100000; ++i) {
+        if (thread_state(caller) == 'S') {
+          saw_sleep.store(true);
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    }, {.chunk = 1});
+    if (worker_in.load()) break;
+  }
+  EXPECT_TRUE(worker_in.load()) << "the worker never took its unit in " << rounds << " rounds";
+  EXPECT_TRUE(saw_sleep.load()) << "the caller did not sleep while the worker held its chunk";
 }
 
 }  // namespace

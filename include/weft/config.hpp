@@ -75,6 +75,19 @@ struct WEFT_EXPORT Config {
   // Put threads on SMT siblings as well as on cores when num_threads is 0.
   bool use_smt = false;
 
+  // Elastic loops (README "Shared machines and quotas"). When on, a monitor thread
+  // samples every 100 ms how long the workers waited for a CPU and whether the cgroup
+  // quota throttled the process, and re-reads the CPU budget (affinity mask, quota)
+  // every second: loops invite fewer threads while the process is oversubscribed or
+  // throttled, more as the pressure goes, and follow a budget that changed. Off by
+  // default: a loop width that changes from call to call loses the stable shares'
+  // cache reuse and makes runs less repeatable; turn it on where the machine is shared
+  // or the quota tight. Metrics::adaptive_* show each change and why.
+  bool adaptive = false;               // WEFT_ADAPTIVE=0|1|true|false
+  // The fewest workers loops keep inviting under pressure (the caller always runs);
+  // at most the number of workers.
+  unsigned min_workers = 0;            // WEFT_MIN_WORKERS=N
+
   // Priority serving (README "Priorities").
   // Nice value (1..19) a worker thread takes while it runs a stretch of low-priority
   // work, so that the OS hands the CPU to urgent threads (a request thread, a worker
@@ -114,7 +127,7 @@ struct WEFT_EXPORT Config {
   // value), WEFT_PINNING (none|core|pu|numa, any case; else OMP_PROC_BIND: false unbinds,
   // true/close/spread/primary/master bind to cores),
   // WEFT_CPUSET, WEFT_PARTITION ("1/4"), WEFT_RESERVED_WORKERS, WEFT_SPIN_US and
-  // WEFT_USE_SMT (0|1|true|false), WEFT_METRICS_ENABLED, WEFT_HARDWARE_COUNTERS,
+  // WEFT_USE_SMT (0|1|true|false), WEFT_ADAPTIVE, WEFT_MIN_WORKERS, WEFT_METRICS_ENABLED, WEFT_HARDWARE_COUNTERS,
   // WEFT_TRACE_CAPACITY, WEFT_QUEUE_POLICY and WEFT_MAX_QUEUED (see the fields;
   // WEFT_MAX_QUEUED alone implies block). Without WEFT_PARTITION, the partition comes from
   // the launcher when it set one: OMPI_COMM_WORLD_LOCAL_RANK/_SIZE (Open MPI),

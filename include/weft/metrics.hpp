@@ -92,6 +92,12 @@ struct WEFT_EXPORT Metrics {
   // high-water mark of what Config::max_queued limits); it starts each window at the
   // count queued then. nullopt with QueuePolicy::unbounded, which counts nothing.
   std::optional<std::uint64_t> queued_high_water;
+  // Config::adaptive: the threads loops invite now (nullopt: adaptive is off), how many
+  // times that width changed since the scheduler started, and why it last changed ("":
+  // never). Not reset with the window: the width is state, not a count.
+  std::optional<unsigned> adaptive_threads;
+  std::uint64_t adaptive_changes = 0;
+  std::string adaptive_reason;
 
   // Sums over the workers (worker/core/numa_node/last_cpu are -1). An optional field is
   // set only when every worker has it.

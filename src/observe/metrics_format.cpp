@@ -146,6 +146,13 @@ std::string Metrics::to_json() const {
     append_optional(o.key("throttled_ns"), throttled_ns);
     append_u64(o.key("spin_cut_ns"), spin_cut_ns);
     append_optional(o.key("queued_high_water"), queued_high_water);
+    if (adaptive_threads) {
+      append_u64(o.key("adaptive_threads"), *adaptive_threads);
+    } else {
+      o.key("adaptive_threads") += "null";
+    }
+    append_u64(o.key("adaptive_changes"), adaptive_changes);
+    detail::append_json_string(o.key("adaptive_reason"), adaptive_reason);
     append_double(o.key("imbalance"), imbalance);
     append_worker(o.key("totals"), totals);
     std::string& a = o.key("workers");
@@ -187,6 +194,13 @@ std::string Metrics::to_string() const {
          (queued_high_water ? std::to_string(*queued_high_water)
                             : std::string("not counted (QueuePolicy::unbounded)")) +
          "\n";
+  if (adaptive_threads) {
+    out += "adaptive loop width: " + std::to_string(*adaptive_threads) + " threads, " +
+           std::to_string(adaptive_changes) + " changes" +
+           (adaptive_reason.empty() ? std::string() : "; last: " + adaptive_reason) + "\n";
+  } else {
+    out += "adaptive loop width: off (Config::adaptive)\n";
+  }
   return out;
 }
 

@@ -120,6 +120,9 @@ class alignas(64) WorkerObserver {
   WorkerSample sample(std::uint64_t now) const;
   TraceRing::Snapshot trace() const { return ring_.snapshot(); }
   const PerfCounters& perf() const { return perf_; }
+  // The worker thread's kernel id; 0 before it started. Acquire: pairs with
+  // thread_started's release.
+  pid_t tid() const noexcept { return tid_.load(std::memory_order_acquire); }
 
   // Tests drive the counters directly with injected timestamps.
   WorkerCounters& counters() noexcept { return counters_; }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "observe/text_field.hpp"
 
@@ -24,6 +25,16 @@ std::optional<ContextSwitches> read_context_switches(pid_t tid) {
   const auto text = read_small_file("/proc/self/task/" + std::to_string(tid) + "/status");
   if (!text) return std::nullopt;
   return parse_context_switches(*text);
+}
+
+std::optional<std::uint64_t> read_run_delay_ns(pid_t tid) {
+  if (tid <= 0) return std::nullopt;
+  const auto text = read_small_file("/proc/self/task/" + std::to_string(tid) + "/schedstat");
+  if (!text) return std::nullopt;
+  // "<time on CPU ns> <time waiting on a run queue ns> <time slices>"
+  unsigned long long on_cpu = 0, waiting = 0;
+  if (std::sscanf(text->c_str(), "%llu %llu", &on_cpu, &waiting) != 2) return std::nullopt;
+  return waiting;
 }
 
 std::optional<std::string> read_small_file(const std::string& path) {

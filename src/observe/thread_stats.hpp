@@ -29,6 +29,11 @@ std::optional<ContextSwitches> parse_context_switches(std::string_view status);
 // Thread `tid` of this process; nullopt when it is gone or /proc is not mounted.
 std::optional<ContextSwitches> read_context_switches(pid_t tid);
 
+// Nanoseconds thread `tid` of this process has spent runnable but waiting for a CPU
+// (/proc/self/task/<tid>/schedstat, second field); nullopt when it is gone, or the
+// kernel keeps no schedstats.
+std::optional<std::uint64_t> read_run_delay_ns(pid_t tid);
+
 // Reads a whole small file (procfs, cgroupfs); nullopt when it cannot be opened.
 std::optional<std::string> read_small_file(const std::string& path);
 

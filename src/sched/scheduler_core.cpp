@@ -25,6 +25,7 @@
 #include <string>
 #include <system_error>
 
+#include "sched/elastic_monitor.hpp"  // SchedulerCore::elastic_ is destroyed here
 #include "weft/detail/options_check.hpp"
 #include "weft/scheduler.hpp"
 
@@ -82,6 +83,7 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
   trace_names_ = observer_.tracing();
   const std::size_t n = placement_.workers.size();
   if (n >= (1u << 16)) throw ConfigError("Placement::workers: too many workers");
+  check_min_workers(config_, n);
   unsigned max_node = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const WorkerPlacement& wp = placement_.workers[i];
@@ -150,6 +152,7 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     }
     w->started = true;
   }
+  start_elastic();
 }
 
 // Shutdown itself is in shutdown.cpp (Scheduler::~Scheduler calls
@@ -170,6 +173,7 @@ Metrics SchedulerCore::metrics() const {
   Metrics m = observer_.metrics(depths);
   // relaxed: a snapshot, like the depths.
   if (counting_) m.queued_high_water = queued_high_water_.load(std::memory_order_relaxed);
+  add_elastic_metrics(m);
   return m;
 }
 

@@ -30,6 +30,10 @@
 
 namespace weft::detail {
 
+class ElasticMonitor;
+// ConfigError unless Config::min_workers fits `workers` (elastic.cpp).
+void check_min_workers(const Config& config, std::size_t workers);
+
 inline constexpr unsigned num_levels = num_priorities;
 inline constexpr unsigned level_of(Priority p) { return static_cast<unsigned>(p); }
 
@@ -206,7 +210,11 @@ class SchedulerCore {
   void run_loop(LoopJob& job, unsigned max_threads, Priority priority, LoopDomain domain);
 
   // relaxed: a width for loops that start from now on; a running loop keeps its team.
-  unsigned num_threads() const { return loop_threads_.load(std::memory_order_relaxed); }
+  // The elastic cap (Config::adaptive) applies on top of it.
+  unsigned num_threads() const {
+    return std::min(loop_threads_.load(std::memory_order_relaxed),
+                    elastic_threads_.load(std::memory_order_relaxed));
+  }
   void set_num_threads(unsigned n);  // Scheduler::set_num_threads
   int current_worker() const;
   unsigned awake_workers() const;
@@ -318,6 +326,8 @@ class SchedulerCore {
 
   Placement placement_;
   std::atomic<unsigned> loop_threads_;  // threads a loop runs on (set_num_threads)
+  // Config::adaptive's cap on loop_threads_ (~0u: none); written by the monitor only.
+  std::atomic<unsigned> elastic_threads_{~0u};
   Config config_;
   // Before the workers (they cache their WorkerObserver), destroyed after they joined.
   Observer observer_;
@@ -399,6 +409,16 @@ class SchedulerCore {
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;    // complete: workers joined, leftovers run, spares stopped
   bool trace_names_ = false;  // record Worker::running_name (tracing is on)
+
+  // Config::adaptive (elastic.cpp): the monitor sets elastic_threads_ (above) and
+  // records why; metrics() reads the record under the mutex.
+  void start_elastic();  // after the workers started
+  void stop_elastic() noexcept;
+  void add_elastic_metrics(Metrics& m) const;
+  mutable std::mutex elastic_mutex_;
+  std::uint64_t elastic_changes_ = 0;
+  std::string elastic_reason_;
+  std::unique_ptr<ElasticMonitor> elastic_;  // last: stopped first
 };
 
 // Called by enqueue for a group's task; returns the level to queue it at. `pusher`: the

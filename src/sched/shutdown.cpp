@@ -44,6 +44,7 @@ void SchedulerCore::worker_exiting(Worker& self) {
 void SchedulerCore::begin_shutdown() {
   // Only shutdown_mutex_ holders store it: a relaxed look suffices to see our own.
   if (stopping_.load(std::memory_order_relaxed)) return;
+  stop_elastic();  // its thread reads the workers' tids; nothing waits on it
   stopping_.store(true, std::memory_order_seq_cst);
   // Workers finish what they can see, then leave (worker_main); wake the parked ones.
   for (auto& w : workers_) w->parker.unpark(Parker::work);

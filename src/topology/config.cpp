@@ -191,6 +191,9 @@ Config read_env(std::vector<std::string>* origins) {
         static_cast<std::chrono::microseconds::rep>(parse_number("WEFT_SPIN_US", *v, max_us)));
   }
   if (auto v = env("WEFT_USE_SMT")) config.use_smt = parse_bool("WEFT_USE_SMT", *v);
+  if (auto v = env("WEFT_ADAPTIVE")) config.adaptive = parse_bool("WEFT_ADAPTIVE", *v);
+  if (auto v = env("WEFT_MIN_WORKERS"))
+    config.min_workers = parse_unsigned("WEFT_MIN_WORKERS", *v);
   if (auto v = env("WEFT_BACKGROUND_NICE"))
     config.background_nice = static_cast<int>(parse_number("WEFT_BACKGROUND_NICE", *v, 19));
   if (auto v = env("WEFT_AGING_PERIOD"))

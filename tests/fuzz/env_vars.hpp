@@ -1,4 +1,5 @@
-// The environment variables Config::from_env reads, for the targets that set them.
+// The environment variables Config::from_env reads: the fuzz targets set them, the
+// tests' EnvGuard (tests/topology/topology_test_util.hpp) clears them.
 #pragma once
 
 #include <cstdlib>
@@ -14,6 +15,8 @@ inline constexpr const char* env_names[] = {"WEFT_NUM_THREADS",
                                             "WEFT_RESERVED_WORKERS",
                                             "WEFT_SPIN_US",
                                             "WEFT_USE_SMT",
+                                            "WEFT_ADAPTIVE",
+                                            "WEFT_MIN_WORKERS",
                                             "WEFT_BACKGROUND_NICE",
                                             "WEFT_AGING_PERIOD",
                                             "WEFT_METRICS_ENABLED",

@@ -56,6 +56,21 @@ TEST(TopologyConfigFromEnv, PinningAndSmtSpellings) {
   EXPECT_EQ(Config::from_env().spin.count(), 250);
 }
 
+TEST(TopologyConfigFromEnv, AdaptiveAndMinWorkers) {
+  EnvGuard env;
+  EXPECT_FALSE(Config::from_env().adaptive);
+  EXPECT_EQ(Config::from_env().min_workers, 0u);
+  env.set("WEFT_ADAPTIVE", "1");
+  env.set("WEFT_MIN_WORKERS", "3");
+  EXPECT_TRUE(Config::from_env().adaptive);
+  EXPECT_EQ(Config::from_env().min_workers, 3u);
+  env.set("WEFT_ADAPTIVE", "on");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); }, "WEFT_ADAPTIVE: 'on'"));
+  env.set("WEFT_ADAPTIVE", "0");
+  env.set("WEFT_MIN_WORKERS", "-1");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); }, "WEFT_MIN_WORKERS: '-1'"));
+}
+
 TEST(TopologyConfigFromEnv, BadNumbersNameTheVariable) {
   EnvGuard env;
   env.set("WEFT_NUM_THREADS", "-3");

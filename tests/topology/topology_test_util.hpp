@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/env_vars.hpp"  // the one list of the variables from_env reads
 #include "temp_dir.hpp"
 #include "weft/topology.hpp"
 
@@ -50,15 +51,7 @@ class EnvGuard {
   void set(const char* name, const char* value) { setenv(name, value, 1); }
 
  private:
-  static std::vector<const char*> names() {
-    return {"WEFT_NUM_THREADS", "WEFT_PINNING", "WEFT_CPUSET", "WEFT_PARTITION",
-            "WEFT_RESERVED_WORKERS", "WEFT_SPIN_US", "WEFT_USE_SMT", "WEFT_BACKGROUND_NICE",
-            "WEFT_AGING_PERIOD", "WEFT_METRICS_ENABLED", "WEFT_HARDWARE_COUNTERS",
-            "WEFT_TRACE", "WEFT_TRACE_CAPACITY", "WEFT_MAX_QUEUED", "WEFT_QUEUE_POLICY",
-            "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_LOCALID",
-            "SLURM_NTASKS_PER_NODE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "OMP_NUM_THREADS",
-            "OMP_PROC_BIND"};
-  }
+  static const auto& names() { return weft::fuzz::env_names; }
   std::map<std::string, std::string> saved_;
 };
 

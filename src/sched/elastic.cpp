@@ -1,0 +1,55 @@
+// Config::adaptive in the scheduler: the monitor's thread (elastic_monitor.cpp) decides
+// a loop width from the pressure on the workers; here it is applied and reported.
+// Loops read the width with one relaxed load (num_threads); nothing else changes, so a
+// narrower width means fewer invitations, and the workers left out park when idle.
+#include <string>
+#include <vector>
+
+#include "sched/elastic_monitor.hpp"
+#include "sched/scheduler_core.hpp"
+
+namespace weft::detail {
+
+namespace {
+constexpr std::chrono::milliseconds elastic_period{100};
+}  // namespace
+
+void check_min_workers(const Config& config, std::size_t workers) {
+  if (config.min_workers > workers)
+    throw ConfigError("Config::min_workers: " + std::to_string(config.min_workers) +
+                      " is more than this scheduler's " + std::to_string(workers) +
+                      (workers == 1 ? " worker" : " workers"));
+}
+
+void SchedulerCore::start_elastic() {
+  if (!config_.adaptive) return;
+  const unsigned capacity = static_cast<unsigned>(workers_.size()) + 1;
+  // relaxed: nothing is published with the width (see num_threads()).
+  elastic_threads_.store(capacity, std::memory_order_relaxed);
+  auto tids = [this] {
+    std::vector<int> out;
+    for (std::size_t i = 0; i < observer_.num_workers(); ++i) out.push_back(observer_.worker(i).tid());
+    return out;
+  };
+  elastic_ = std::make_unique<ElasticMonitor>(
+      ElasticPolicy(capacity, config_.min_workers + 1), elastic_period,
+      proc_pressure_sampler(tids), [this](const WidthDecision& decision) {
+        elastic_threads_.store(decision.width, std::memory_order_relaxed);
+        if (decision.reason.empty()) return;
+        std::lock_guard<std::mutex> lock(elastic_mutex_);
+        ++elastic_changes_;
+        elastic_reason_ = decision.reason;
+      });
+}
+
+void SchedulerCore::stop_elastic() noexcept { elastic_.reset(); }
+
+void SchedulerCore::add_elastic_metrics(Metrics& m) const {
+  if (!config_.adaptive) return;
+  m.adaptive_threads = elastic_threads_.load(std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(elastic_mutex_);
+  m.adaptive_changes = elastic_changes_;
+  m.adaptive_reason = elastic_reason_;
+}
+
+}  // namespace weft::detail

@@ -34,13 +34,13 @@ template <class E, class F>
 class EnvGuard {
  public:
   EnvGuard() {
-    for (const char* name : names()) {
+    for (const char* name : weft::fuzz::env_names) {
       if (const char* v = std::getenv(name)) saved_[name] = v;
       unsetenv(name);
     }
   }
   ~EnvGuard() {
-    for (const char* name : names()) {
+    for (const char* name : weft::fuzz::env_names) {
       auto it = saved_.find(name);
       if (it == saved_.end()) unsetenv(name);
       else setenv(name, it->second.c_str(), 1);
@@ -51,7 +51,6 @@ class EnvGuard {
   void set(const char* name, const char* value) { setenv(name, value, 1); }
 
  private:
-  static const auto& names() { return weft::fuzz::env_names; }
   std::map<std::string, std::string> saved_;
 };
 

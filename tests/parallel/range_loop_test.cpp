@@ -316,4 +316,93 @@ TEST(RangeLoop, ReduceCombinesSegmentsInRangeOrder) {
   }
 }
 
+// ---- shares that follow throughput (ShareHint) -----------------------------------------
+
+TEST(RangeLoop, ReweightSplitsInProportionAndKeepsTheProbedFront) {
+  weft::detail::RangeSplitter split(1000, 4, ChunkPolicy{1, 1});
+  const float weights[] = {1.0f, 3.0f, 0.5f, 0.5f};
+  split.reweight(1000, weights, 0);
+  std::uint32_t b = 0, e = 0;
+  // Each owner's first claim starts its share: 0, 200, 800, 900.
+  ASSERT_TRUE(split.claim(1, b, e));
+  EXPECT_EQ(b, 200u);
+  ASSERT_TRUE(split.claim(2, b, e));
+  EXPECT_EQ(b, 800u);
+  ASSERT_TRUE(split.claim(3, b, e));
+  EXPECT_EQ(b, 900u);
+  // Share 0 never ends before what the probe already ran.
+  weft::detail::RangeSplitter probed(1000, 2, ChunkPolicy{1000, 1000});
+  const float skewed[] = {0.1f, 1.9f};
+  probed.reweight(1000, skewed, 300);
+  probed.skip_front(300);
+  ASSERT_TRUE(probed.claim(1, b, e));
+  EXPECT_EQ(b, 300u);
+  EXPECT_FALSE(probed.claim(0, b, e));
+}
+
+TEST(RangeLoop, ShareHintFollowsMeasuredRatesAndKeepsEqualSharesWhenQuiet) {
+  using weft::detail::SlotRun;
+  weft::detail::ShareHint hint;
+  float w[weft::detail::ShareHint::max_slots];
+  EXPECT_FALSE(hint.weights(2, w));  // no history
+  // A late slot ran fewer units in less time: the same rate, no change.
+  const SlotRun even[] = {{600, 600'000}, {400, 410'000}};
+  for (int i = 0; i < 50; ++i) hint.learn(2, even);
+  EXPECT_FALSE(hint.weights(2, w)) << "a quiet machine keeps equal shares";
+  const SlotRun skewed[] = {{750, 500'000}, {250, 500'000}};  // slot 1 a third as fast
+  for (int i = 0; i < 50; ++i) hint.learn(2, skewed);
+  ASSERT_TRUE(hint.weights(2, w));
+  EXPECT_NEAR(w[0], 1.5f, 0.01f);
+  EXPECT_NEAR(w[1], 0.5f, 0.01f);
+  EXPECT_FALSE(hint.weights(3, w)) << "another team size has no history";
+  const SlotRun absent[] = {{1000, 500'000}, {0, 0}};  // slot 1 never came: no news
+  hint.learn(2, absent);
+  ASSERT_TRUE(hint.weights(2, w));
+  EXPECT_NEAR(w[1], 0.5f, 0.01f);
+  const SlotRun crawling[] = {{1000, 500'000}, {1, 500'000}};  // a tenth at least
+  for (int i = 0; i < 50; ++i) hint.learn(2, crawling);
+  ASSERT_TRUE(hint.weights(2, w));
+  EXPECT_NEAR(w[1], 0.1f, 0.01f);
+  for (int i = 0; i < 50; ++i) hint.learn(2, even);
+  EXPECT_FALSE(hint.weights(2, w)) << "a recovered slot gets its equal share back";
+}
+
+// One loop site whose slot 1 can be slowed (the test hook: a core shared with another
+// process): its shares shift towards slot 0 while slot 1 is slow, and back after.
+struct SlowableExec {
+  std::atomic<bool>& slow;
+  void operator()(unsigned slot, std::uint32_t first, std::uint32_t last) const {
+    for (std::uint32_t u = first; u < last; ++u) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(5);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      if (slot == 1 && slow.load(std::memory_order_relaxed))
+        std::this_thread::sleep_for(std::chrono::microseconds(40));
+    }
+  }
+};
+
+TEST(RangeLoop, SharesShiftTowardsTheFastSlotAndBack) {
+  std::atomic<bool> slow{true};
+  SlowableExec exec{slow};
+  ThreadScheduler sched{2, 2, 99};
+  weft::ForOptions options;
+  constexpr std::uint32_t units = 2000;  // ~10 ms per call: thread start-up is noise
+  auto& hint = weft::detail::share_hint_for<SlowableExec>();
+  float w[weft::detail::ShareHint::max_slots];
+  for (int call = 0; call < 12; ++call) weft::detail::run_units(sched, exec, units, options);
+  ASSERT_TRUE(hint.weights(2, w));
+  const float slow_weight = w[1];
+  // Slot 1 is ~9x slower; how much exactly depends on the machine's load, so the test
+  // checks the direction and size of the shift, not values (the exact rule is tested on
+  // injected rates above).
+  EXPECT_LT(slow_weight, 0.6f) << "slot 1 ran several times slower but kept " << w[1];
+  EXPECT_GT(w[0], 1.4f);
+  slow.store(false);
+  for (int call = 0; call < 25; ++call) weft::detail::run_units(sched, exec, units, options);
+  if (hint.weights(2, w)) {  // false: back within the dead band of equal shares
+    EXPECT_GT(w[1], slow_weight + 0.25f) << "slot 1 did not get its share back: " << w[1];
+  }
+}
+
 }  // namespace

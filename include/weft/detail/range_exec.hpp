@@ -19,6 +19,7 @@
 #include "weft/options.hpp"
 #include "weft/detail/checked.hpp"
 #include "weft/detail/range_loop.hpp"
+#include "weft/detail/share_hint.hpp"
 #include "weft/export.hpp"
 
 namespace weft::detail {
@@ -261,6 +262,25 @@ unsigned loop_cap(const Sched& sched, const ForOptions& options, std::uint32_t u
   return cap == 0 ? 1 : cap;
 }
 
+// Splits a team's range by the loop site's ShareHint (equal when it has nothing to
+// say), share 0 keeping the `done` units the probe ran.
+template <class Job>
+void split_for(Job& job, const ShareHint& hint, std::uint32_t units, unsigned team,
+               std::uint32_t done) {
+  float weights[ShareHint::max_slots];
+  if (hint.weights(team, weights)) job.splitter().reweight(units, weights, done);
+  if (done > 0) job.splitter().skip_front(done);
+}
+
+// After a team's call: each slot's rate in it.
+template <class Job>
+void learn_shares(const Job& job, ShareHint& hint, unsigned team) {
+  if (team > ShareHint::max_slots || job.failed()) return;
+  SlotRun runs[ShareHint::max_slots];
+  for (unsigned k = 0; k < team; ++k) runs[k] = job.run_of(k);
+  hint.learn(team, runs);
+}
+
 template <class Sched, class Job>
 void run_job(Sched& sched, Job& job, unsigned team, Priority priority, const ForOptions& options) {
   job.name = options.name;
@@ -296,6 +316,7 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, const ForOptions& 
     return;
   }
   CostHint& hint = cost_hint_for<Exec>();
+  ShareHint& shares = share_hint_for<Exec>();
   // Known to be large from an earlier call: invite at once (no serial probe) and time
   // the caller's first chunk to keep the hint current.
   if (double known = hint.get(); known > 0) {
@@ -303,9 +324,11 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, const ForOptions& 
       FirstChunkTimer<Exec> timer{exec};
       RangeLoopJob<FirstChunkTimer<Exec>> job(timer, units, team,
                                               chunk_policy_for(known, priority));
+      split_for(job, shares, units, team, 0);
       job.name = options.name;
       sched.run_loop(job, team, priority, LoopDomain{options.numa_node, options.l3});
       if (timer.ns_per_unit > 0) hint.set(timer.ns_per_unit);
+      learn_shares(job, shares, team);
       job.rethrow_if_failed();
       return;
     }
@@ -322,8 +345,11 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, const ForOptions& 
     return;
   }
   RangeLoopJob<Exec> job(exec, units, team, chunk_policy_for(ns_per_unit, priority));
-  job.splitter().skip_front(done);
-  run_job(sched, job, team, priority, options);
+  split_for(job, shares, units, team, done);
+  job.name = options.name;
+  sched.run_loop(job, team, priority, LoopDomain{options.numa_node, options.l3});
+  learn_shares(job, shares, team);
+  job.rethrow_if_failed();
 }
 
 // parallel_for: unit u covers items [u * unit, (u + 1) * unit) of [begin, end).

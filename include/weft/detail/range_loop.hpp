@@ -17,6 +17,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -36,6 +38,11 @@ namespace weft::detail {
 // own cache line so that owners claiming chunks do not slow each other down.
 struct alignas(64) RangeShare {
   std::atomic<std::uint64_t> word{0};
+  // Units the slot ran (its own and stolen) and for how long it was in the loop, stored
+  // once as it leaves; read after the join (run_loop's acquire orders them), for the
+  // loop site's ShareHint.
+  std::atomic<std::uint32_t> units_run{0};
+  std::atomic<std::uint64_t> ns_run{0};
 };
 
 inline constexpr std::uint64_t pack_range(std::uint32_t front, std::uint32_t back) noexcept {
@@ -98,6 +105,12 @@ struct ChunkPolicy {
 
 inline constexpr unsigned inline_slots = 64;
 
+// What one slot of a loop ran: units, and nanoseconds from entering to leaving the loop.
+struct SlotRun {
+  std::uint32_t units = 0;
+  std::uint64_t ns = 0;
+};
+
 // The shares of one loop and the two operations on them. Every operation uses
 // relaxed atomics; why that suffices:
 //  - exclusivity: each share is one atomic word, and every change that hands out units
@@ -130,6 +143,28 @@ class RangeSplitter {
 
   unsigned slots() const noexcept { return shares_.size(); }
 
+  // Re-splits [0, units) in proportion to `weights` (one per slot, positive), keeping
+  // share 0 at least `first` units (what skip_front will mark done). Like the split,
+  // before run_loop publishes the job.
+  void reweight(std::uint32_t units, const float* weights, std::uint32_t first) noexcept {
+    const unsigned n = shares_.size();
+    double total = 0;
+    for (unsigned k = 0; k < n; ++k) total += weights[k];
+    double sum = 0;
+    std::uint32_t front = 0;
+    for (unsigned k = 0; k < n; ++k) {
+      sum += weights[k];
+      std::uint32_t back = k + 1 == n ? units
+                                      : static_cast<std::uint32_t>(std::min<double>(
+                                            units, std::floor(units * (sum / total))));
+      if (k == 0) back = std::max(back, std::min(first, units));
+      back = std::max(back, front);
+      // Relaxed: as in the constructor.
+      shares_[k].word.store(pack_range(front, back), std::memory_order_relaxed);
+      front = back;
+    }
+  }
+
   // Marks units [0, first) of share 0 as done (the caller ran them while measuring the
   // body's cost), keeping the split itself independent of how much that was.
   void skip_front(std::uint32_t first) noexcept {
@@ -156,6 +191,17 @@ class RangeSplitter {
         return true;
       }
     }
+  }
+
+  // What `slot` ran, and for how long, once every participant has left.
+  SlotRun run_of(unsigned slot) const noexcept {
+    // Relaxed: the join ordered the slot's stores before these reads.
+    return {shares_[slot].units_run.load(std::memory_order_relaxed),
+            shares_[slot].ns_run.load(std::memory_order_relaxed)};
+  }
+  void record_run(unsigned slot, SlotRun run) noexcept {
+    shares_[slot].units_run.store(run.units, std::memory_order_relaxed);  // relaxed: as above
+    shares_[slot].ns_run.store(run.ns, std::memory_order_relaxed);
   }
 
   // `slot`'s share is empty: steal from the back of the largest other share, keep the
@@ -220,6 +266,9 @@ class RangeLoopJob final : public LoopJob {
     bool own = slot < splitter_.slots();
     std::uint32_t begin = 0, end = 0;
     std::uint64_t chunks = 0;
+    std::uint32_t units = 0;
+    // Two clock reads per slot per loop: its rate, for the loop site's ShareHint.
+    const auto entered = std::chrono::steady_clock::now();
     try {
       while (!stopped()) {
         // The preemption point of low and normal loops: urgent work queued meanwhile
@@ -229,6 +278,7 @@ class RangeLoopJob final : public LoopJob {
         if (own && splitter_.claim(slot, begin, end)) {
           ++chunks;
           exec_(slot, begin, end);
+          units += end - begin;
           continue;
         }
         own = false;
@@ -236,13 +286,24 @@ class RangeLoopJob final : public LoopJob {
         own = true;  // The stolen range is now this slot's share.
         ++chunks;
         exec_(slot, begin, end);
+        units += end - begin;
       }
     } catch (...) {
       record_failure(std::current_exception());
     }
+    if (slot < splitter_.slots()) {
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now() - entered);
+      splitter_.record_run(slot, SlotRun{units, static_cast<std::uint64_t>(ns.count())});
+    }
     report_loop_chunks(chunks);  // per-worker metrics (WorkerMetrics::loop_chunks)
   }
 
+  // What `slot` ran, once run_loop returned (for the loop site's ShareHint).
+  SlotRun run_of(unsigned slot) const noexcept { return splitter_.run_of(slot); }
+  bool failed() const noexcept {
+    return failed_.load(std::memory_order_relaxed);  // relaxed: after the join, as below
+  }
   // After run_loop returned: rethrows the first exception a body threw, if any.
   void rethrow_if_failed() {
     // Relaxed: run_loop's join already ordered every participant's writes before this.

@@ -46,6 +46,10 @@ inline constexpr double min_chunk_ns = 1000;
 // preemption point of background loops: every chunk boundary).
 inline constexpr double max_chunk_ns = 1'000'000;
 inline constexpr double low_max_chunk_ns = 100'000;
+// Shares follow each slot's measured rate (ShareHint) only in loops with at least this
+// much work per thread: two clock reads per slot are then under 0.5% of it, and a
+// shorter loop has too little to rebalance.
+inline constexpr double min_ns_per_thread_to_adapt = 20'000;
 // parallel_reduce with deterministic = true and chunk = 0 uses chunks of this many
 // iterations, whatever the number of threads.
 inline constexpr std::size_t deterministic_chunk = 1024;
@@ -263,19 +267,24 @@ unsigned loop_cap(const Sched& sched, const ForOptions& options, std::uint32_t u
 }
 
 // Splits a team's range by the loop site's ShareHint (equal when it has nothing to
-// say), share 0 keeping the `done` units the probe ran.
+// say), share 0 keeping the `done` units the probe ran; a loop of `work_ns` in all
+// that is long enough also measures its slots' rates for the hint.
 template <class Job>
 void split_for(Job& job, const ShareHint& hint, std::uint32_t units, unsigned team,
-               std::uint32_t done) {
-  float weights[ShareHint::max_slots];
-  if (hint.weights(team, weights)) job.splitter().reweight(units, weights, done);
+               std::uint32_t done, double work_ns) {
+  if (team <= ShareHint::max_slots &&
+      work_ns >= loop_tuning::min_ns_per_thread_to_adapt * team) {
+    float weights[ShareHint::max_slots];
+    if (hint.weights(team, weights)) job.splitter().reweight(units, weights, done);
+    job.measure_rates();
+  }
   if (done > 0) job.splitter().skip_front(done);
 }
 
-// After a team's call: each slot's rate in it.
+// After a team's call that measured its slots' rates: learn from them.
 template <class Job>
 void learn_shares(const Job& job, ShareHint& hint, unsigned team) {
-  if (team > ShareHint::max_slots || job.failed()) return;
+  if (!job.measuring_rates() || job.failed()) return;
   SlotRun runs[ShareHint::max_slots];
   for (unsigned k = 0; k < team; ++k) runs[k] = job.run_of(k);
   hint.learn(team, runs);
@@ -324,7 +333,7 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, const ForOptions& 
       FirstChunkTimer<Exec> timer{exec};
       RangeLoopJob<FirstChunkTimer<Exec>> job(timer, units, team,
                                               chunk_policy_for(known, priority));
-      split_for(job, shares, units, team, 0);
+      split_for(job, shares, units, team, 0, known * units);
       job.name = options.name;
       sched.run_loop(job, team, priority, LoopDomain{options.numa_node, options.l3});
       if (timer.ns_per_unit > 0) hint.set(timer.ns_per_unit);
@@ -345,7 +354,7 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, const ForOptions& 
     return;
   }
   RangeLoopJob<Exec> job(exec, units, team, chunk_policy_for(ns_per_unit, priority));
-  split_for(job, shares, units, team, done);
+  split_for(job, shares, units, team, done, ns_per_unit * (units - done));
   job.name = options.name;
   sched.run_loop(job, team, priority, LoopDomain{options.numa_node, options.l3});
   learn_shares(job, shares, team);

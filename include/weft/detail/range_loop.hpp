@@ -267,8 +267,9 @@ class RangeLoopJob final : public LoopJob {
     std::uint32_t begin = 0, end = 0;
     std::uint64_t chunks = 0;
     std::uint32_t units = 0;
-    // Two clock reads per slot per loop: its rate, for the loop site's ShareHint.
-    const auto entered = std::chrono::steady_clock::now();
+    // Two clock reads per slot, for loops long enough (measure_rates): its rate.
+    const auto entered = measure_ ? std::chrono::steady_clock::now()
+                                  : std::chrono::steady_clock::time_point{};
     try {
       while (!stopped()) {
         // The preemption point of low and normal loops: urgent work queued meanwhile
@@ -291,7 +292,7 @@ class RangeLoopJob final : public LoopJob {
     } catch (...) {
       record_failure(std::current_exception());
     }
-    if (slot < splitter_.slots()) {
+    if (measure_ && slot < splitter_.slots()) {
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::steady_clock::now() - entered);
       splitter_.record_run(slot, SlotRun{units, static_cast<std::uint64_t>(ns.count())});
@@ -299,6 +300,9 @@ class RangeLoopJob final : public LoopJob {
     report_loop_chunks(chunks);  // per-worker metrics (WorkerMetrics::loop_chunks)
   }
 
+  // Each slot records what it ran and for how long (run_of). Set before run_loop.
+  void measure_rates() noexcept { measure_ = true; }
+  bool measuring_rates() const noexcept { return measure_; }
   // What `slot` ran, once run_loop returned (for the loop site's ShareHint).
   SlotRun run_of(unsigned slot) const noexcept { return splitter_.run_of(slot); }
   bool failed() const noexcept {
@@ -327,6 +331,7 @@ class RangeLoopJob final : public LoopJob {
 
   Exec& exec_;
   RangeSplitter splitter_;
+  bool measure_ = false;
   alignas(64) std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
   std::exception_ptr error_;

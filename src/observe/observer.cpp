@@ -106,7 +106,19 @@ std::string Observer::trace_json() const {
     tracks.push_back(std::move(track));
   }
   if (lost != 0 && !tracks.empty()) tracks.back().dropped += lost;
-  return trace_to_json(tracks, origin_ns_, static_cast<int>(::getpid()));
+  std::vector<TraceDecision> decisions;
+  {
+    std::lock_guard<std::mutex> lock(decisions_mutex_);
+    decisions.assign(decisions_.begin(), decisions_.end());
+  }
+  return trace_to_json(tracks, origin_ns_, static_cast<int>(::getpid()), decisions);
+}
+
+void Observer::record_decision(const char* name, double value, std::string why) {
+  if (!tracing()) return;
+  std::lock_guard<std::mutex> lock(decisions_mutex_);
+  if (decisions_.size() == max_decisions) decisions_.pop_front();
+  decisions_.push_back(TraceDecision{now_ns(), name, value, std::move(why)});
 }
 
 void Observer::write_trace(const std::string& path) const { write_text_file(path, trace_json()); }

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -217,6 +218,10 @@ class Observer {
   std::string trace_json() const;
   void write_trace(const std::string& path) const;
   bool tracing() const { return trace_capacity_ != 0; }
+  // A scheduler-wide decision for the trace (TraceDecision); kept only when tracing,
+  // the latest max_decisions of them. Takes a mutex: decisions are rare.
+  static constexpr std::size_t max_decisions = 4096;
+  void record_decision(const char* name, double value, std::string why);
   // Where threads that are not this scheduler's workers record their spans (for
   // ObservedSpan); null when tracing is off, so that they then do nothing at all.
   CallerTraces* caller_traces() noexcept { return trace_capacity_ != 0 ? &callers_ : nullptr; }
@@ -237,6 +242,8 @@ class Observer {
   std::optional<std::string> cpu_stat_dir_;
   mutable std::mutex baseline_mutex_;  // metrics()/reset() only, never the workers
   MetricsSample baseline_;
+  mutable std::mutex decisions_mutex_;
+  std::deque<TraceDecision> decisions_;
 };
 
 }  // namespace weft::detail

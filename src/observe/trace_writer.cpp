@@ -38,7 +38,8 @@ std::string track_label(const TraceTrack& t) {
 
 }  // namespace
 
-std::string trace_to_json(const std::vector<TraceTrack>& tracks, std::uint64_t origin_ns, int pid) {
+std::string trace_to_json(const std::vector<TraceTrack>& tracks, std::uint64_t origin_ns, int pid,
+                          const std::vector<TraceDecision>& decisions) {
   const std::string pid_text = std::to_string(pid);
   std::string out;
   out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
@@ -91,6 +92,25 @@ std::string trace_to_json(const std::vector<TraceTrack>& tracks, std::uint64_t o
       out += to_string(s.priority);
       out += "\"}}";
     }
+  }
+  // Decisions: a counter (its own track in the viewer) and an instant event with why.
+  for (const TraceDecision& d : decisions) {
+    const std::uint64_t ts = std::max(d.time_ns, origin_ns) - origin_ns;
+    out += ",\n{\"ph\":\"C\",\"name\":";
+    append_json_string(out, d.name);
+    out += ",\"pid\":" + pid_text + ",\"tid\":0,\"ts\":";
+    append_us(out, ts);
+    char value[32];
+    std::snprintf(value, sizeof value, "%g", d.value);
+    out += ",\"args\":{\"value\":";
+    out += value;
+    out += "}}";
+    if (d.why.empty()) continue;
+    out += ",\n{\"ph\":\"i\",\"s\":\"p\",\"name\":";
+    append_json_string(out, d.why);
+    out += ",\"cat\":\"decision\",\"pid\":" + pid_text + ",\"tid\":0,\"ts\":";
+    append_us(out, ts);
+    out += "}";
   }
   out += "\n],\"otherData\":{\"dropped_spans\":" + std::to_string(dropped) + "}}\n";
   return out;

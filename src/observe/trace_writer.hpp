@@ -30,13 +30,23 @@ struct TraceTrack {
   std::uint64_t dropped = 0;  // spans lost to a full ring
 };
 
+// A scheduler-wide decision at one time, e.g. the adaptive loop width changing: a
+// counter track `name` with `value`, and an instant event saying `why`.
+struct TraceDecision {
+  std::uint64_t time_ns = 0;
+  const char* name = "";  // a string literal
+  double value = 0;
+  std::string why;
+};
+
 // `origin_ns` is the time that becomes ts 0 (spans starting earlier are clamped).
 // A caller track's tid is its OS thread id, moved up by caller_tid_offset if it equals
 // a worker track's index (small tids exist: PID 1 in a container); the shared lane's
 // tid is shared_callers_tid. Both lie above any OS thread id (PID_MAX_LIMIT is 2^22).
 inline constexpr long caller_tid_offset = 1L << 22;
 inline constexpr long shared_callers_tid = 1L << 23;
-std::string trace_to_json(const std::vector<TraceTrack>& tracks, std::uint64_t origin_ns, int pid);
+std::string trace_to_json(const std::vector<TraceTrack>& tracks, std::uint64_t origin_ns, int pid,
+                          const std::vector<TraceDecision>& decisions = {});
 
 // Writes `text` to `path`, replacing it. Raises std::runtime_error naming the path and
 // the errno text when the file cannot be created or written.

@@ -12,6 +12,8 @@ namespace weft::detail {
 
 namespace {
 constexpr std::chrono::milliseconds elastic_period{100};
+// The trace's counter track of the adaptive width (its changes carry the reason).
+constexpr const char* loop_threads_track = "adaptive loop threads";
 }  // namespace
 
 void check_min_workers(const Config& config, std::size_t workers) {
@@ -36,10 +38,12 @@ void SchedulerCore::start_elastic() {
       proc_pressure_sampler(tids), [this](const WidthDecision& decision) {
         elastic_threads_.store(decision.width, std::memory_order_relaxed);
         if (decision.reason.empty()) return;
+        observer_.record_decision(loop_threads_track, decision.width, decision.reason);
         std::lock_guard<std::mutex> lock(elastic_mutex_);
         ++elastic_changes_;
         elastic_reason_ = decision.reason;
       });
+  observer_.record_decision(loop_threads_track, capacity, "");
 }
 
 void SchedulerCore::stop_elastic() noexcept { elastic_.reset(); }

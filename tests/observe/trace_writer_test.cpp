@@ -68,6 +68,27 @@ TEST(ObserveTraceJson, CompleteEventsInMicroseconds) {
   EXPECT_EQ(x[1]->at("args").at("priority").as_string(), "critical");
 }
 
+TEST(ObserveTraceJson, DecisionsAreACounterTrackWithTheirReasons) {
+  const std::vector<TraceDecision> decisions = {
+      {1000, "adaptive loop threads", 4, ""},
+      {3500, "adaptive loop threads", 3, "the cgroup CPU quota throttled the process 2 times"}};
+  const json::Value doc = json::parse(trace_to_json(three_tracks(), 1000, 9, decisions));
+  std::vector<double> values, times;
+  std::vector<std::string> reasons;
+  for (const json::Value& e : doc.at("traceEvents").as_array()) {
+    const std::string& ph = e.at("ph").as_string();
+    if (ph == "C") {
+      EXPECT_EQ(e.at("name").as_string(), "adaptive loop threads");
+      values.push_back(e.at("args").at("value").as_number());
+      times.push_back(e.at("ts").as_number());
+    }
+    if (ph == "i") reasons.push_back(e.at("name").as_string());
+  }
+  EXPECT_EQ(values, (std::vector<double>{4, 3}));
+  EXPECT_EQ(times, (std::vector<double>{0.0, 2.5}));
+  EXPECT_EQ(reasons, (std::vector<std::string>{"the cgroup CPU quota throttled the process 2 times"}));
+}
+
 TEST(ObserveTraceJson, SpanBeforeTheOriginIsClamped) {
   const json::Value doc = json::parse(trace_to_json(three_tracks(), 1000, 1));
   for (const json::Value& e : doc.at("traceEvents").as_array()) {

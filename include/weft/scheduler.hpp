@@ -144,6 +144,10 @@ class WEFT_EXPORT Scheduler {
   // Whether Config::background_nice is in effect: false when it is 0, or when this
   // process may not raise a thread's priority back (needs CAP_SYS_NICE or RLIMIT_NICE).
   bool background_nice_active() const;
+  // Background workers (Config::background_workers): threads at the OS's idle class that
+  // run all low-priority work; 0 when off. Their worker indices (current_worker(),
+  // Metrics rows, trace tracks) follow the placement's workers.
+  unsigned background_workers() const;
 
   // Shuts down like the destructor, but waits at most `timeout` for the workers: it
   // begins shutdown (from now on submit() from a thread running none of this

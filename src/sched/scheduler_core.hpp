@@ -39,6 +39,10 @@ struct alignas(64) LoopControl {
   LoopJob* job = nullptr;
   // Invitations posted and not revoked, plus slots running. The caller returns at 0.
   std::atomic<int> active{0};
+  // A low loop handed to the background workers (background.cpp): the same count, kept
+  // in a WaitState on the caller's stack instead of `active`, so that the caller can
+  // sleep on it. Null for every other loop.
+  WaitState* handoff = nullptr;
 };
 
 // A worker's mailbox word: 0 (empty), or an invitation: the LoopControl address
@@ -102,11 +106,12 @@ enum class WorkerState : int { busy, spinning, parked };
 struct alignas(64) Worker {
   Worker(unsigned i, const WorkerPlacement& p, std::vector<unsigned> order)
       : index(i), numa_node(p.numa_node), l3(p.l3), reserved(p.reserved),
-        steal_order(std::move(order)), cpus(p.cpus) {}
+        background(p.background), steal_order(std::move(order)), cpus(p.cpus) {}
 
   const unsigned index;
   const unsigned numa_node, l3;
   const bool reserved;
+  const bool background;  // runs only low work, at the OS's idle class (background.cpp)
   const std::vector<unsigned> steal_order;
   const std::vector<unsigned> cpus;
 
@@ -231,6 +236,8 @@ class SchedulerCore {
   // Backpressure (backpressure.cpp): the high-water mark starts a new metrics window.
   void reset_queued_high_water();
   bool background_nice_active() const { return nice_active_; }
+  // Background workers (background.cpp): how many, and whether their OS class is idle.
+  unsigned background_workers() const { return background_count_; }
 
   // Observability (Scheduler::metrics, reset_metrics, write_trace).
   Metrics metrics() const;
@@ -248,6 +255,7 @@ class SchedulerCore {
   Work find_work(Worker& self, unsigned min_level = 0);
   Work take_local(Worker& self, unsigned level);
   Work take_injected(Worker& self, unsigned level);
+  Task* take_strict(Worker& self, unsigned level);  // its strict inbox, its node's strict queue
   Work take_stolen(Worker& self, unsigned level);
   Work take_boosted(Worker& self, unsigned level);
   Work spin(Worker& self);
@@ -271,6 +279,22 @@ class SchedulerCore {
   void spare_main();
   void help_deep_wait(DeepWait& wait);
   void stop_spares();
+
+  // --- background workers (background.cpp) ---
+  // The placement's workers followed by the background workers Config asks for.
+  static Placement with_background_workers(const Placement& placement, const Config& config);
+  // On a background worker's own thread, first thing: the OS's idle class.
+  void become_background(Worker& self);
+  // Whether a loop at `level` started on this thread runs entirely on background workers.
+  bool hands_off(unsigned level, const Worker* self) const {
+    return level == 0 && background_count_ > 0 && (self == nullptr || !self->background);
+  }
+  void run_loop_handoff(LoopJob& job, unsigned threads, LoopDomain domain, Worker* self);
+  unsigned post_handoff(LoopControl& control, WaitState& done, unsigned threads,
+                        LoopDomain domain);
+  void wait_handoff(LoopControl& control, WaitState& done, Worker* self);
+  // Takes back the invitations of `control` nobody took; true if slot 0 was among them.
+  bool revoke_handoff(LoopControl& control, WaitState& done);
 
   // --- backpressure (backpressure.cpp) ---
   // Counts a task about to be queued; from outside the scheduler (`inside` false) at
@@ -296,7 +320,15 @@ class SchedulerCore {
   // Work at `min_level` or above that `self` may take (lower levels: none).
   bool has_visible_work(const Worker& self, unsigned min_level = 0) const;
   bool has_visible_work_external() const;
-  unsigned lowest_level(const Worker& w) const { return w.reserved ? level_of(Priority::high) : 0; }
+  // The levels a worker takes from queues it shares: reserved workers high and above;
+  // background workers low only; with background workers, the others normal and above.
+  unsigned lowest_level(const Worker& w) const {
+    if (w.reserved) return level_of(Priority::high);
+    return background_count_ > 0 && !w.background ? level_of(Priority::normal) : 0;
+  }
+  unsigned highest_level(const Worker& w) const { return w.background ? 0 : num_levels - 1; }
+  // External waiters leave low work to the background workers (unless draining).
+  unsigned external_floor() const { return background_count_ > 0 ? 1u : 0u; }
 
   // --- waking (scheduler_core.cpp) ---
   void register_sleeper(Worker& w);
@@ -315,6 +347,8 @@ class SchedulerCore {
   Placement placement_;
   std::atomic<unsigned> loop_threads_;  // threads a loop runs on (set_num_threads)
   Config config_;
+  // placement_'s workers, then the background workers: one entry per Worker.
+  Placement all_workers_;
   // Before the workers (they cache their WorkerObserver), destroyed after they joined.
   Observer observer_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -357,13 +391,20 @@ class SchedulerCore {
   std::atomic<bool> nice_failed_{false};
 
   alignas(64) std::atomic<unsigned> levels_seen_{0};
-  // Spinning workers: [0] unreserved, [1] reserved (who only help high/critical work).
-  alignas(64) std::array<std::atomic<int>, 2> spinning_{};
+  // Spinning workers: [0] unreserved, [1] reserved (who only help high/critical work),
+  // [2] background (who only take low work).
+  alignas(64) std::array<std::atomic<int>, 3> spinning_{};
+  static unsigned spin_class(const Worker& w) { return w.background ? 2 : w.reserved ? 1 : 0; }
   // Bit i set: worker i is parked (or about to) and may be woken by claiming the bit.
   alignas(64) std::unique_ptr<std::atomic<std::uint64_t>[]> sleepers_;
   std::size_t sleeper_words_ = 0;
+  // Per word: workers that take normal work (unreserved, not background); all but the
+  // background workers; the background workers.
   std::unique_ptr<std::uint64_t[]> unreserved_mask_;
-  unsigned unreserved_workers_ = 0;  // per word: workers that take any level
+  std::unique_ptr<std::uint64_t[]> normal_mask_;
+  std::unique_ptr<std::uint64_t[]> background_mask_;
+  unsigned unreserved_workers_ = 0;  // workers that take normal work
+  unsigned background_count_ = 0;    // background workers (indices after the placement's)
   alignas(64) std::atomic<bool> stopping_{false};
 
   // Backpressure (backpressure.cpp). Tasks queued and not yet started, counted only

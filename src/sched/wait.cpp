@@ -112,7 +112,10 @@ Work SchedulerCore::find_work_external(ExternalSlot* own) {
   const bool draining = this_thread_context().draining;
   // relaxed: a hint, as in find_work.
   const unsigned seen = draining ? 0xfu : levels_seen_.load(std::memory_order_relaxed);
-  for (int level = num_levels - 1; level >= 0; --level) {
+  // Low work is the background workers' (a waiter at the normal class would compete
+  // with urgent threads for the CPU); the drain at shutdown takes everything.
+  const int floor = draining ? 0 : static_cast<int>(external_floor());
+  for (int level = num_levels - 1; level >= floor; --level) {
     if ((seen & (1u << level)) == 0) continue;
     const auto l = static_cast<unsigned>(level);
     if (own != nullptr) {
@@ -149,7 +152,8 @@ Work SchedulerCore::find_work_external(ExternalSlot* own) {
 }
 
 bool SchedulerCore::has_visible_work_external() const {
-  for (unsigned level = 0; level < num_levels; ++level) {
+  // The levels find_work_external takes (a waiter never drains).
+  for (unsigned level = external_floor(); level < num_levels; ++level) {
     // relaxed loads: ordered after the waiter registration by a seq_cst fence.
     if (global_[level].maybe_nonempty()) return true;
     for (const auto& queues : numa_queues_) {

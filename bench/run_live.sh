@@ -34,6 +34,8 @@ chmod 755 "$out"
 for item_us in 200 3200; do
   for ((r = 1; r <= runs; ++r)); do
     echo "== background items ${item_us} us, run $r/$runs" >&2
+    # The machine's load average (1/5/15 min) as the run starts: other jobs share the CPUs.
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/raw_$item_us" >&2
     "${unprivileged[@]}" "$bin" --item-us "$item_us" | tee -a "$out/raw_$item_us" >&2
     "${unprivileged[@]}" "$bin_omp" --item-us "$item_us" | tee -a "$out/raw_$item_us" >&2
   done
@@ -47,9 +49,12 @@ ok = True
 privileges = set()
 for item in ("200", "3200"):
     rows = {}
+    loads = []
     for line in open(os.path.join(out, "raw_" + item)):
         if line.startswith("privilege:"):
             privileges.add(line.strip())
+        if line.startswith("load:"):
+            loads.append(line.split(":", 1)[1].strip())
         if not line.startswith("RESULT"):
             continue
         parts = line.split()
@@ -68,6 +73,7 @@ for item in ("200", "3200"):
               f"{m['bg_alone_items_s']:10.1f} {m['bg_loaded_items_s']:11.1f}")
     for p in sorted(privileges):
         print("  as run: " + p)
+    print("  load average at each run's start: " + ", ".join(loads))
     if "weft" not in med:
         continue
     w = med["weft"]

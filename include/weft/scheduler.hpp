@@ -125,6 +125,10 @@ class WEFT_EXPORT Scheduler {
   // From an external thread, slot k goes to the k-th eligible worker in placement order
   // (the same one on every call with the same arguments). From inside a worker, only
   // idle workers are invited. Reserved workers join only high and critical loops.
+  // With background workers (Config::background_workers), a low loop started on any
+  // other thread runs on them alone, every slot included: the caller sleeps until it is
+  // done (a worker caller runs normal and urgent work meanwhile); other loops never
+  // invite them.
   void run_loop(detail::LoopJob& job, unsigned max_threads, Priority priority,
                 detail::LoopDomain domain = {});
 

@@ -94,8 +94,7 @@ Placement SchedulerCore::with_background_workers(const Placement& placement,
   return all;
 }
 
-void SchedulerCore::become_background(Worker& self) {
-  (void)self;
+void SchedulerCore::become_background(Worker&) {
   // Lowering is always allowed; the thread never asks to come back (it would need a
   // privilege), so nothing here depends on CAP_SYS_NICE or RLIMIT_NICE.
   sched_param param{};

@@ -236,7 +236,7 @@ class SchedulerCore {
   // Backpressure (backpressure.cpp): the high-water mark starts a new metrics window.
   void reset_queued_high_water();
   bool background_nice_active() const { return nice_active_; }
-  // Background workers (background.cpp): how many, and whether their OS class is idle.
+  // Background workers (background.cpp): how many this scheduler has.
   unsigned background_workers() const { return background_count_; }
 
   // Observability (Scheduler::metrics, reset_metrics, write_trace).
@@ -284,7 +284,7 @@ class SchedulerCore {
   // The placement's workers followed by the background workers Config asks for.
   static Placement with_background_workers(const Placement& placement, const Config& config);
   // On a background worker's own thread, first thing: the OS's idle class.
-  void become_background(Worker& self);
+  void become_background(Worker& worker);
   // Whether a loop at `level` started on this thread runs entirely on background workers.
   bool hands_off(unsigned level, const Worker* self) const {
     return level == 0 && background_count_ > 0 && (self == nullptr || !self->background);

@@ -327,8 +327,9 @@ class SchedulerCore {
     return background_count_ > 0 && !w.background ? level_of(Priority::normal) : 0;
   }
   unsigned highest_level(const Worker& w) const { return w.background ? 0 : num_levels - 1; }
-  // External waiters leave low work to the background workers (unless draining).
+  // External waiters leave low work to the background workers (wait.cpp says when not).
   unsigned external_floor() const { return background_count_ > 0 ? 1u : 0u; }
+  unsigned external_floor_here() const;
 
   // --- waking (scheduler_core.cpp) ---
   void register_sleeper(Worker& w);

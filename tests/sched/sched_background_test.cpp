@@ -331,6 +331,31 @@ TEST(SchedBackground, ForkGivesTheChildBothSets) {
   EXPECT_EQ(s.submit([] { return 2; }).get(), 2);
 }
 
+// A chain of low tasks, each waiting on a TaskGroup that holds the next, deeper than a
+// stack may nest (deep_wait.cpp) on the one background worker: the spare thread that
+// helps in its place takes low work as that worker would, so the chain completes.
+std::size_t low_group_chain(Scheduler& s, std::size_t k, std::size_t n) {
+  if (k + 1 == n) return k;
+  std::size_t result = 0;
+  TaskGroup g(s);
+  g.run([&s, k, n, &result] { result = low_group_chain(s, k + 1, n); });
+  g.wait();
+  return result;
+}
+
+TEST(SchedBackground, DeepLowGroupChainOnOneBackgroundWorker) {
+  Scheduler s(make_placement(1), with_background(1));
+  const std::size_t n = 3000;
+  test::HangWatch watch(s);
+  std::atomic<std::size_t> last{0};
+  watch.wait("a deep low group chain", [&] {
+    TaskGroup outer(s);
+    outer.run([&] { last.store(low_group_chain(s, 0, n)); }, TaskOptions{.priority = Priority::low});
+    outer.wait();
+  });
+  EXPECT_EQ(last.load(), n - 1);
+}
+
 TEST(SchedBackground, MetricsAndTraceShowThem) {
   Config c = unpinned();
   c.trace_capacity = 1024;

@@ -48,6 +48,10 @@ enum class QueuePolicy {
   reject,     // submit raises weft::QueueFullError and does not take the task
 };
 
+// The most Config::background_workers a scheduler takes: more is a typo (each is a
+// thread with its own stack).
+inline constexpr unsigned max_background_workers = 1024;
+
 // One of `count` disjoint slices of the machine, for N processes on one box.
 struct Partition {
   unsigned index = 0;
@@ -88,13 +92,27 @@ struct WEFT_EXPORT Config {
   // at most the number of workers.
   unsigned min_workers = 0;            // WEFT_MIN_WORKERS=N
 
-  // Priority serving (README "Priorities").
+  // Priority serving (README "Priorities", docs/priorities.md).
+  // Background workers: threads created once at the OS's idle class (SCHED_IDLE; nice 19
+  // where that is refused) that run all low-priority work, while the other workers take
+  // only normal, high and critical work and park while only low work exists. The kernel
+  // then gives a core to any other thread of the machine (a request thread weft did not
+  // create, a worker woken for urgent work) the moment it wakes, in the middle of a low
+  // chunk, with no privilege and no syscall per task. A low parallel loop started by a
+  // thread that is not one of them runs entirely on them (the caller sleeps until it is
+  // done, or runs normal and urgent work meanwhile if it is a worker).
+  // Unset: as many as a loop has threads (num_threads), so a low loop is as wide as any
+  // other on an otherwise idle machine. 0: off (low work runs on the ordinary workers,
+  // and only background_nice and the preemption points separate it from urgent work).
+  // At most 1024 (ConfigError naming the field and value).
+  std::optional<unsigned> background_workers;  // WEFT_BACKGROUND_WORKERS=N|auto
   // Nice value (1..19) a worker thread takes while it runs a stretch of low-priority
   // work, so that the OS hands the CPU to urgent threads (a request thread, a worker
   // running critical work) at once. 0: off. Costs one setpriority() syscall when a
   // worker enters a low stretch and one when it leaves (not per task). Restoring needs
   // CAP_SYS_NICE or RLIMIT_NICE; without either the scheduler leaves it off
-  // (Scheduler::background_nice_active() says which).
+  // (Scheduler::background_nice_active() says which). Only with background_workers = 0:
+  // background workers are at the idle class already, which no nice value goes below.
   int background_nice = 0;             // WEFT_BACKGROUND_NICE=N
   // Starvation guard (a minimum share): after this many picks of more urgent work in
   // a row, a worker takes the lowest-level work it can see first, once. 0: off.
@@ -126,8 +144,10 @@ struct WEFT_EXPORT Config {
   // Defaults plus overrides from WEFT_NUM_THREADS (else OMP_NUM_THREADS, its first
   // value), WEFT_PINNING (none|core|pu|numa, any case; else OMP_PROC_BIND: false unbinds,
   // true/close/spread/primary/master bind to cores),
-  // WEFT_CPUSET, WEFT_PARTITION ("1/4"), WEFT_RESERVED_WORKERS, WEFT_SPIN_US and
-  // WEFT_USE_SMT (0|1|true|false), WEFT_ADAPTIVE, WEFT_MIN_WORKERS, WEFT_METRICS_ENABLED, WEFT_HARDWARE_COUNTERS,
+  // WEFT_CPUSET, WEFT_PARTITION ("1/4"), WEFT_RESERVED_WORKERS, WEFT_BACKGROUND_WORKERS,
+  // WEFT_BACKGROUND_NICE, WEFT_AGING_PERIOD, WEFT_SPIN_US and
+  // WEFT_USE_SMT (0|1|true|false), WEFT_ADAPTIVE, WEFT_MIN_WORKERS, WEFT_METRICS_ENABLED,
+  // WEFT_HARDWARE_COUNTERS,
   // WEFT_TRACE_CAPACITY, WEFT_QUEUE_POLICY and WEFT_MAX_QUEUED (see the fields;
   // WEFT_MAX_QUEUED alone implies block). Without WEFT_PARTITION, the partition comes from
   // the launcher when it set one: OMPI_COMM_WORLD_LOCAL_RANK/_SIZE (Open MPI),

@@ -100,7 +100,13 @@ class EigenThreadPool final : public Eigen::ThreadPoolInterface {
     return static_cast<int>(scheduler_.placement().workers.size());
   }
 
-  int CurrentThreadId() const override { return scheduler_.current_worker(); }
+  // A background worker (which runs low-priority closures) reads as a thread outside the
+  // pool (-1), as Eigen allows: ids stay below NumThreads(), which Eigen sizes
+  // per-thread state with.
+  int CurrentThreadId() const override {
+    const int worker = scheduler_.current_worker();
+    return worker < NumThreads() ? worker : -1;
+  }
 
   std::optional<Priority> priority() const noexcept { return priority_; }
   Scheduler& scheduler() const noexcept { return scheduler_; }

@@ -30,6 +30,9 @@ struct WorkerMetrics {
   int core = -1;
   int numa_node = -1;
   int last_cpu = -1;
+  // A background worker (Config::background_workers): runs only low work, at the OS's
+  // idle class. Its rows follow the placement's workers.
+  bool background = false;
 
   // Work done, per Priority (index: low, normal, high, critical).
   std::array<std::uint64_t, num_priorities> tasks_run{};

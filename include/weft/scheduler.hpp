@@ -125,6 +125,10 @@ class WEFT_EXPORT Scheduler {
   // From an external thread, slot k goes to the k-th eligible worker in placement order
   // (the same one on every call with the same arguments). From inside a worker, only
   // idle workers are invited. Reserved workers join only high and critical loops.
+  // With background workers (Config::background_workers), a low loop started on any
+  // other thread runs on them alone, every slot included: the caller sleeps until it is
+  // done (a worker caller runs normal and urgent work meanwhile); other loops never
+  // invite them.
   void run_loop(detail::LoopJob& job, unsigned max_threads, Priority priority,
                 detail::LoopDomain domain = {});
 
@@ -144,6 +148,14 @@ class WEFT_EXPORT Scheduler {
   // Whether Config::background_nice is in effect: false when it is 0, or when this
   // process may not raise a thread's priority back (needs CAP_SYS_NICE or RLIMIT_NICE).
   bool background_nice_active() const;
+  // Background workers (Config::background_workers): threads at the OS's idle class that
+  // run all low-priority work; 0 when off. Their worker indices (current_worker(),
+  // Metrics rows, trace tracks) follow the placement's workers.
+  unsigned background_workers() const;
+  // Whether a loop at `priority` started on the calling thread would run on the
+  // background workers alone (run_loop above): the loop family then runs nothing of it
+  // here, not even the first units it times to size the loop.
+  bool hands_off(Priority priority) const;
 
   // Shuts down like the destructor, but waits at most `timeout` for the workers: it
   // begins shutdown (from now on submit() from a thread running none of this

@@ -98,6 +98,10 @@ struct WorkerPlacement {
   unsigned core = 0, numa_node = 0, l3 = 0, l2 = 0, package = 0;  // logical indices
   unsigned core_kind = 0;      // 0 = most performant kind
   bool reserved = false;       // runs only high/critical work
+  // A background worker (Config::background_workers): runs only low work, at the OS's
+  // idle class. plan_placement never makes one; the Scheduler adds them after the
+  // placement's workers (Metrics rows and trace tracks show them with this set).
+  bool background = false;
   std::vector<unsigned> steal_order;  // the other workers, nearest first
 };
 

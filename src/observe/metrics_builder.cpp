@@ -51,6 +51,7 @@ Metrics build_metrics(const MetricsSample& baseline, const MetricsSample& curren
     if (i < places.size()) {
       w.core = places[i].core;
       w.numa_node = places[i].numa_node;
+      w.background = places[i].background;
     }
     w.last_cpu = c.last_cpu;
     for (unsigned p = 0; p < num_priorities; ++p) w.tasks_run[p] = delta(c.tasks_run[p], b.tasks_run[p]);

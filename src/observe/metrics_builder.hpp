@@ -33,6 +33,7 @@ struct MetricsSample {
 struct WorkerPlace {
   int core = -1;
   int numa_node = -1;
+  bool background = false;  // WorkerPlacement::background
 };
 
 // current - baseline per field (saturating at 0). A value available now but not at

@@ -56,6 +56,7 @@ void append_worker(std::string& out, const WorkerMetrics& w) {
   o.key("core") += std::to_string(w.core);
   o.key("numa_node") += std::to_string(w.numa_node);
   o.key("last_cpu") += std::to_string(w.last_cpu);
+  o.key("background") += w.background ? "true" : "false";
   append_per_priority(o.key("tasks_run"), w.tasks_run);
   append_u64(o.key("tasks_total"), w.tasks_total());
   append_u64(o.key("loop_chunks"), w.loop_chunks);
@@ -181,7 +182,9 @@ std::string Metrics::to_string() const {
                 "park%", "parks", "vcsw", "ivcsw", "migr", "queue", "Minstr", "miss%");
   out += header;
   const double window = static_cast<double>(window_ns);
-  for (const WorkerMetrics& w : workers) append_row(out, std::to_string(w.worker), w, window);
+  // Background workers read "<index>b".
+  for (const WorkerMetrics& w : workers)
+    append_row(out, std::to_string(w.worker) + (w.background ? "b" : ""), w, window);
   append_row(out, "total", totals, window * static_cast<double>(workers.size()));
   if (throttled_periods && throttled_ns) {
     out += "cgroup throttling: " + std::to_string(*throttled_periods) + " periods, " +

@@ -53,7 +53,8 @@ Observer::Observer(const Placement& placement, const ObserveOptions& options, st
   for (const WorkerPlacement& p : placement.workers) {
     workers_.push_back(std::make_unique<WorkerObserver>(options, start_ns));
     places_.push_back({p.l3, p.numa_node});
-    metric_places_.push_back({static_cast<int>(p.core), static_cast<int>(p.numa_node)});
+    metric_places_.push_back(
+        {static_cast<int>(p.core), static_cast<int>(p.numa_node), p.background});
   }
   cpu_stat_dir_ = options.cgroup_dir ? options.cgroup_dir : find_cpu_stat_dir(options.cgroup_root);
   baseline_ = sample(start_ns);
@@ -90,6 +91,7 @@ std::string Observer::trace_json() const {
     track.worker = static_cast<int>(i);
     track.core = metric_places_[i].core;
     track.numa_node = metric_places_[i].numa_node;
+    track.background = metric_places_[i].background;
     track.spans = std::move(snap.spans);
     track.dropped = snap.dropped;
     tracks.push_back(std::move(track));

@@ -25,7 +25,7 @@ void append_us(std::string& out, std::uint64_t ns) {
 std::string track_label(const TraceTrack& t) {
   if (t.kind == TrackKind::caller) return "caller (tid " + std::to_string(t.caller_tid) + ")";
   if (t.kind == TrackKind::callers) return "other callers (shared lane)";
-  std::string label = "worker " + std::to_string(t.worker);
+  std::string label = (t.background ? "background worker " : "worker ") + std::to_string(t.worker);
   if (t.core >= 0 || t.numa_node >= 0) {
     label += " (";
     if (t.core >= 0) label += "core " + std::to_string(t.core);

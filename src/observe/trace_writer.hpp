@@ -24,6 +24,7 @@ struct TraceTrack {
   int worker = 0;
   int core = -1;       // -1: unknown (not shown)
   int numa_node = -1;
+  bool background = false;  // a background worker (labelled so)
   TrackKind kind = TrackKind::worker;
   long caller_tid = 0;  // TrackKind::caller: the thread's OS id
   std::vector<Span> spans;

@@ -257,6 +257,11 @@ pthreadpool_t pthreadpool_create(size_t threads_count) {
     auto pool = std::make_unique<pthreadpool>();
     if (threads_count != 1) {
       weft::Config config = weft::Config::from_env();
+      // No background workers: pthreadpool promises thread indices below
+      // pthreadpool_get_threads_count() (the *_with_thread variants index per-thread
+      // scratch with them), and a low-priority pool's loops would run on threads beyond
+      // it. Such a pool's low work runs on its workers, as with background_workers = 0.
+      config.background_workers = 0;
       if (threads_count != 0)
         config.num_threads = static_cast<unsigned>(std::min<size_t>(threads_count, UINT_MAX));
       const weft::Placement placement = weft::plan_placement(weft::Topology::probe(), config);

@@ -25,12 +25,15 @@ void check_min_workers(const Config& config, std::size_t workers) {
 
 void SchedulerCore::start_elastic() {
   if (!config_.adaptive) return;
-  const unsigned capacity = static_cast<unsigned>(workers_.size()) + 1;
+  // The loop threads: the caller and the placement's workers (background workers run
+  // low loops only, at the idle class, where waiting for a CPU is their purpose).
+  const unsigned capacity = static_cast<unsigned>(placement_.workers.size()) + 1;
   // relaxed: nothing is published with the width (see num_threads()).
   elastic_threads_.store(capacity, std::memory_order_relaxed);
   auto tids = [this] {
     std::vector<int> out;
-    for (std::size_t i = 0; i < observer_.num_workers(); ++i) out.push_back(observer_.worker(i).tid());
+    for (std::size_t i = 0; i < placement_.workers.size(); ++i)
+      out.push_back(observer_.worker(i).tid());
     return out;
   };
   elastic_ = std::make_unique<ElasticMonitor>(

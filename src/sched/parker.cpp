@@ -3,6 +3,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cstdint>
 
 #include "sched/scheduler_core.hpp"
@@ -18,6 +20,12 @@ void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected) {
           nullptr, nullptr, 0);
 }
 
+void futex_wait_for(std::atomic<std::uint32_t>* word, std::uint32_t expected, unsigned us) {
+  timespec timeout{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
+          &timeout, nullptr, 0);
+}
+
 void futex_wake_one(std::atomic<std::uint32_t>* word) {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr,
           nullptr, 0);
@@ -30,6 +38,11 @@ thread_local Parker tls_parker;
 void Parker::park() noexcept {
   // acquire: pairs with unpark's release, so the waker's writes are visible to us.
   while (word_.load(std::memory_order_acquire) == 0) futex_wait(&word_, 0);
+}
+
+void Parker::park_for(unsigned timeout_us) noexcept {
+  // acquire: as in park(). One timed wait: the caller loops and re-checks.
+  if (word_.load(std::memory_order_acquire) == 0) futex_wait_for(&word_, 0, timeout_us);
 }
 
 void Parker::unpark(std::uint32_t reason) noexcept {

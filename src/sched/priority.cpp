@@ -37,6 +37,9 @@
 // low in a row, a worker scans lowest level first once; a preemption point runs at most
 // aging_period urgent items before the low chunk it interrupted continues.
 //
+// Background workers (background.cpp) take all low work when there are any; then the
+// rules above apply among normal, high and critical work, and background_nice is off.
+//
 // background_nice: a worker entering a stretch of low work lowers its OS priority by
 // Config::background_nice and restores it when it next runs non-low work or parks (two
 // setpriority calls per stretch, none per task). Restoring a nice value needs
@@ -86,7 +89,9 @@ void SchedulerCore::init_priority_serving() {
     throw ConfigError("Config::background_nice: " + std::to_string(config_.background_nice) +
                       " is not in 0..19");
   }
-  if (config_.background_nice == 0) return;
+  // Background workers run all low work at the idle class: no worker enters a low
+  // stretch, and no nice value would lower them further.
+  if (config_.background_nice == 0 || background_count_ > 0) return;
   // The workers inherit the creating thread's nice value; that is what they restore.
   errno = 0;
   const int base = getpriority(PRIO_PROCESS, 0);
@@ -139,7 +144,9 @@ bool SchedulerCore::aging_due(Worker& self, unsigned min_level) {
 void SchedulerCore::yield_to_urgent(ThreadContext& context) {
   Worker* const self = context.worker;
   const unsigned urgent = level_of(Priority::high);
-  if (self == nullptr || context.level >= urgent) return;
+  // A background worker leaves urgent work to the others: at the idle class it would
+  // run it slowly (the kernel already hands the others its core when they wake).
+  if (self == nullptr || self->background || context.level >= urgent) return;
   // acquire: pairs with note_urgent's release, so the queued work is visible to the scan.
   const std::uint64_t epoch = urgent_epoch_.load(std::memory_order_acquire);
   if (epoch == self->seen_urgent_epoch) return;
@@ -364,6 +371,7 @@ WEFT_EXPORT void wait_on_task(SchedulerCore* core, Task* task) {
 
 namespace weft {
 bool Scheduler::background_nice_active() const { return core_->background_nice_active(); }
+unsigned Scheduler::background_workers() const { return core_->background_workers(); }
 
 Priority current_priority() noexcept {
   const unsigned level = detail::this_thread_context().level;

@@ -77,6 +77,13 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
     ~LevelScope() { context.level = outer; }
   } scope{context, context.level};
   context.level = level;
+  // With background workers, a low loop started anywhere but on one of them runs on
+  // them alone (background.cpp).
+  // relaxed: a hint, as below; the hand-off handles a shutdown that begins later.
+  if (hands_off(level, self) && !stopping_.load(std::memory_order_relaxed)) {
+    run_loop_handoff(job, threads, domain, self);
+    return;
+  }
   // Trace: a worker's slot 0 lies inside the span of the task that called the loop; a
   // thread weft did not create has no such span, so its share goes to its caller lane
   // (null callers, tracing off: nothing recorded, no clock read).
@@ -103,6 +110,8 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
     if (next_slot >= threads) break;
     Worker& w = *wp;
     if (&w == self || (w.reserved && !urgent) || !in_domain(w, domain)) continue;
+    // Background workers join only low loops (and only those, when there are any).
+    if (w.background != (background_count_ > 0 && level == 0)) continue;
     // ...except that an urgent loop also asks busy workers running less urgent work:
     // they take the invitation at their next preemption point (a chunk boundary).
     if (self != nullptr && w.state.load(std::memory_order_relaxed) == WorkerState::busy &&

@@ -27,6 +27,7 @@ unsigned Scheduler::num_threads() const { return core_->num_threads(); }
 void Scheduler::set_num_threads(unsigned n) { core_->set_num_threads(n); }
 int Scheduler::current_worker() const { return core_->current_worker(); }
 unsigned Scheduler::awake_workers() const { return core_->awake_workers(); }
+bool Scheduler::hands_off(Priority priority) const { return core_->hands_off_here(priority); }
 const Placement& Scheduler::placement() const { return core_->placement(); }
 
 Metrics Scheduler::metrics() const { return core_->metrics(); }

@@ -53,7 +53,8 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     : placement_(placement),
       loop_threads_(placement_.num_threads()),
       config_(config),
-      observer_(placement_, observe_options(config)) {
+      all_workers_(with_background_workers(placement_, config_)),
+      observer_(all_workers_, observe_options(config)) {
   if (placement_.workers.empty()) {
     throw ConfigError("Placement::workers: empty (a scheduler needs at least one worker)");
   }
@@ -81,12 +82,14 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
                         " is not a QueuePolicy");
   }
   trace_names_ = observer_.tracing();
-  const std::size_t n = placement_.workers.size();
+  // The placement's workers, then the background workers (background.cpp).
+  const std::size_t n = all_workers_.workers.size();
   if (n >= (1u << 16)) throw ConfigError("Placement::workers: too many workers");
-  check_min_workers(config_, n);
+  check_min_workers(config_, placement_.workers.size());
+  background_count_ = static_cast<unsigned>(n - placement_.workers.size());
   unsigned max_node = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const WorkerPlacement& wp = placement_.workers[i];
+    const WorkerPlacement& wp = all_workers_.workers[i];
     for (unsigned v : wp.steal_order) {
       if (v >= n || v == i) {
         throw ConfigError("Placement::workers[" + std::to_string(i) + "].steal_order: " +
@@ -99,7 +102,7 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     // The placement's steal order, then any worker it left out (a hand-made placement
     // may give none): every worker must be reachable by every other, or a task queued
     // on a busy worker would wait for it although others idle.
-    std::vector<unsigned> order = placement_.workers[i].steal_order;
+    std::vector<unsigned> order = all_workers_.workers[i].steal_order;
     std::vector<bool> listed(n, false);
     listed[i] = true;
     for (unsigned v : order) listed[v] = true;
@@ -107,13 +110,15 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
       if (!listed[v]) order.push_back(static_cast<unsigned>(v));
     }
     workers_.push_back(
-        std::make_unique<Worker>(static_cast<unsigned>(i), placement_.workers[i], std::move(order)));
+        std::make_unique<Worker>(static_cast<unsigned>(i), all_workers_.workers[i], std::move(order)));
     workers_.back()->core = this;
     workers_.back()->spin_budget = config_.spin;
     if (config_.metrics) workers_.back()->obs = &observer_.worker(i);
   }
   numa_workers_.resize(max_node + 1);
-  for (std::size_t i = 0; i < n; ++i) numa_workers_[workers_[i]->numa_node].push_back(static_cast<unsigned>(i));
+  // Hints (TaskOptions::numa_node) address the placement's workers only.
+  for (std::size_t i = 0; i < placement_.workers.size(); ++i)
+    numa_workers_[workers_[i]->numa_node].push_back(static_cast<unsigned>(i));
   for (unsigned node = 0; node <= max_node; ++node) {
     numa_queues_.push_back(
         std::make_unique<std::array<std::array<InjectionQueue, num_levels>, 2>>());
@@ -125,12 +130,20 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
   sleeper_words_ = (n + 63) / 64;
   sleepers_ = std::make_unique<std::atomic<std::uint64_t>[]>(sleeper_words_);
   unreserved_mask_ = std::make_unique<std::uint64_t[]>(sleeper_words_);
+  normal_mask_ = std::make_unique<std::uint64_t[]>(sleeper_words_);
+  background_mask_ = std::make_unique<std::uint64_t[]>(sleeper_words_);
   for (std::size_t w = 0; w < sleeper_words_; ++w) {
     sleepers_[w].store(0, std::memory_order_relaxed);  // relaxed: no thread runs yet
-    unreserved_mask_[w] = 0;
+    unreserved_mask_[w] = normal_mask_[w] = background_mask_[w] = 0;
   }
   for (std::size_t i = 0; i < n; ++i) {
-    if (!workers_[i]->reserved) unreserved_mask_[i / 64] |= std::uint64_t{1} << (i % 64);
+    const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+    if (workers_[i]->background) {
+      background_mask_[i / 64] |= bit;
+      continue;
+    }
+    normal_mask_[i / 64] |= bit;
+    if (!workers_[i]->reserved) unreserved_mask_[i / 64] |= bit;
   }
 
   for (std::size_t w = 0; w < sleeper_words_; ++w)
@@ -287,13 +300,18 @@ bool SchedulerCore::try_wake(unsigned worker) {
 
 void SchedulerCore::wake_one(unsigned level) {
   seq_cst_fence();  // step (b) of the protocol
+  // Who takes work of this level: background workers (low, when there are any), else
+  // unreserved workers, and for urgent work reserved ones too.
+  const bool background = level == 0 && background_count_ > 0;
   const bool any_worker = level >= level_of(Priority::high);
   // relaxed: ordered by the fence above (step c).
-  int spinners = spinning_[0].load(std::memory_order_relaxed);
+  int spinners = spinning_[background ? 2 : 0].load(std::memory_order_relaxed);
   if (any_worker) spinners += spinning_[1].load(std::memory_order_relaxed);
   if (spinners > 0) return;
   for (std::size_t w = 0; w < sleeper_words_; ++w) {
-    std::uint64_t mask = any_worker ? ~std::uint64_t{0} : unreserved_mask_[w];
+    const std::uint64_t mask = background ? background_mask_[w]
+                               : any_worker ? normal_mask_[w]
+                                            : unreserved_mask_[w];
     std::uint64_t candidates = sleepers_[w].load(std::memory_order_relaxed) & mask;
     while (candidates != 0) {
       unsigned bit = static_cast<unsigned>(__builtin_ctzll(candidates));
@@ -305,11 +323,14 @@ void SchedulerCore::wake_one(unsigned level) {
 
 void SchedulerCore::wake_for(const TaskOptions& options, unsigned level) {
   seq_cst_fence();  // step (b) of the protocol
-  if (options.worker >= 0) {
+  // With background workers, the hinted (placement) workers take a low task only if it
+  // is strict; a background worker takes the others from their queues (wake_one).
+  const bool hinted_take = options.strict || level > 0 || background_count_ == 0;
+  if (options.worker >= 0 && hinted_take) {
     // The hinted worker first; if it is awake it will see the task in its inbox.
     if (try_wake(static_cast<unsigned>(options.worker)) || options.strict) return;
     if (workers_[options.worker]->state.load(std::memory_order_relaxed) != WorkerState::busy) return;
-  } else {
+  } else if (hinted_take) {
     for (unsigned i : numa_workers_[options.numa_node]) {
       if (try_wake(i)) return;
     }

@@ -42,7 +42,8 @@ inline constexpr unsigned level_of(Priority p) { return static_cast<unsigned>(p)
 struct alignas(64) LoopControl {
   LoopJob* job = nullptr;
   // Invitations posted and not revoked, plus slots running. The caller returns at 0,
-  // and may sleep on it meanwhile (run_loop's join).
+  // and may sleep on it meanwhile (run_loop's join; a low loop handed to the background
+  // workers, background.cpp).
   WaitState active;
 };
 
@@ -107,11 +108,12 @@ enum class WorkerState : int { busy, spinning, parked };
 struct alignas(64) Worker {
   Worker(unsigned i, const WorkerPlacement& p, std::vector<unsigned> order)
       : index(i), numa_node(p.numa_node), l3(p.l3), reserved(p.reserved),
-        steal_order(std::move(order)), cpus(p.cpus) {}
+        background(p.background), steal_order(std::move(order)), cpus(p.cpus) {}
 
   const unsigned index;
   const unsigned numa_node, l3;
   const bool reserved;
+  const bool background;  // runs only low work, at the OS's idle class (background.cpp)
   const std::vector<unsigned> steal_order;
   const std::vector<unsigned> cpus;
 
@@ -240,6 +242,13 @@ class SchedulerCore {
   // Backpressure (backpressure.cpp): the high-water mark starts a new metrics window.
   void reset_queued_high_water();
   bool background_nice_active() const { return nice_active_; }
+  // Background workers (background.cpp): how many this scheduler has.
+  unsigned background_workers() const { return background_count_; }
+  // hands_off for the calling thread (Scheduler::hands_off).
+  bool hands_off_here(Priority priority) const {
+    const ThreadContext& context = this_thread_context();
+    return hands_off(level_of(priority), context.core == this ? context.worker : nullptr);
+  }
 
   // Observability (Scheduler::metrics, reset_metrics, write_trace).
   Metrics metrics() const;
@@ -257,6 +266,7 @@ class SchedulerCore {
   Work find_work(Worker& self, unsigned min_level = 0);
   Work take_local(Worker& self, unsigned level);
   Work take_injected(Worker& self, unsigned level);
+  Task* take_strict(Worker& self, unsigned level);  // its strict inbox, its node's strict queue
   Work take_stolen(Worker& self, unsigned level);
   Work take_boosted(Worker& self, unsigned level);
   Work spin(Worker& self);
@@ -284,6 +294,22 @@ class SchedulerCore {
   void help_deep_wait(DeepWait& wait);
   void stop_spares();
 
+  // --- background workers (background.cpp) ---
+  // The placement's workers followed by the background workers Config asks for.
+  static Placement with_background_workers(const Placement& placement, const Config& config);
+  // On a background worker's own thread, first thing: the OS's idle class.
+  void become_background(Worker& worker);
+  // Whether a loop at `level` started on this thread runs entirely on background workers.
+  bool hands_off(unsigned level, const Worker* self) const {
+    return level == 0 && background_count_ > 0 && (self == nullptr || !self->background);
+  }
+  void run_loop_handoff(LoopJob& job, unsigned threads, LoopDomain domain, Worker* self);
+  unsigned post_handoff(LoopControl& control, unsigned threads,
+                        LoopDomain domain);
+  void wait_handoff(LoopControl& control, Worker* self);
+  // Takes back the invitations of `control` nobody took; true if slot 0 was among them.
+  bool revoke_handoff(LoopControl& control);
+
   // --- backpressure (backpressure.cpp) ---
   // Counts a task about to be queued; from outside the scheduler (`inside` false) at
   // max_queued, waits for room (block) or raises QueueFullError (reject). Only when
@@ -308,7 +334,16 @@ class SchedulerCore {
   // Work at `min_level` or above that `self` may take (lower levels: none).
   bool has_visible_work(const Worker& self, unsigned min_level = 0) const;
   bool has_visible_work_external() const;
-  unsigned lowest_level(const Worker& w) const { return w.reserved ? level_of(Priority::high) : 0; }
+  // The levels a worker takes from queues it shares: reserved workers high and above;
+  // background workers low only; with background workers, the others normal and above.
+  unsigned lowest_level(const Worker& w) const {
+    if (w.reserved) return level_of(Priority::high);
+    return background_count_ > 0 && !w.background ? level_of(Priority::normal) : 0;
+  }
+  unsigned highest_level(const Worker& w) const { return w.background ? 0 : num_levels - 1; }
+  // External waiters leave low work to the background workers (wait.cpp says when not).
+  unsigned external_floor() const { return background_count_ > 0 ? 1u : 0u; }
+  unsigned external_floor_here() const;
 
   // --- waking (scheduler_core.cpp) ---
   void register_sleeper(Worker& w);
@@ -329,6 +364,8 @@ class SchedulerCore {
   // Config::adaptive's cap on loop_threads_ (~0u: none); written by the monitor only.
   std::atomic<unsigned> elastic_threads_{~0u};
   Config config_;
+  // placement_'s workers, then the background workers: one entry per Worker.
+  Placement all_workers_;
   // Before the workers (they cache their WorkerObserver), destroyed after they joined.
   Observer observer_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -371,13 +408,20 @@ class SchedulerCore {
   std::atomic<bool> nice_failed_{false};
 
   alignas(64) std::atomic<unsigned> levels_seen_{0};
-  // Spinning workers: [0] unreserved, [1] reserved (who only help high/critical work).
-  alignas(64) std::array<std::atomic<int>, 2> spinning_{};
+  // Spinning workers: [0] unreserved, [1] reserved (who only help high/critical work),
+  // [2] background (who only take low work).
+  alignas(64) std::array<std::atomic<int>, 3> spinning_{};
+  static unsigned spin_class(const Worker& w) { return w.background ? 2 : w.reserved ? 1 : 0; }
   // Bit i set: worker i is parked (or about to) and may be woken by claiming the bit.
   alignas(64) std::unique_ptr<std::atomic<std::uint64_t>[]> sleepers_;
   std::size_t sleeper_words_ = 0;
+  // Per word: workers that take normal work (unreserved, not background); all but the
+  // background workers; the background workers.
   std::unique_ptr<std::uint64_t[]> unreserved_mask_;
-  unsigned unreserved_workers_ = 0;  // per word: workers that take any level
+  std::unique_ptr<std::uint64_t[]> normal_mask_;
+  std::unique_ptr<std::uint64_t[]> background_mask_;
+  unsigned unreserved_workers_ = 0;  // workers that take normal work
+  unsigned background_count_ = 0;    // background workers (indices after the placement's)
   alignas(64) std::atomic<bool> stopping_{false};
 
   // Backpressure (backpressure.cpp). Tasks queued and not yet started, counted only

@@ -112,7 +112,8 @@ Work SchedulerCore::find_work_external(ExternalSlot* own) {
   const bool draining = this_thread_context().draining;
   // relaxed: a hint, as in find_work.
   const unsigned seen = draining ? 0xfu : levels_seen_.load(std::memory_order_relaxed);
-  for (int level = num_levels - 1; level >= 0; --level) {
+  const int floor = static_cast<int>(external_floor_here());
+  for (int level = num_levels - 1; level >= floor; --level) {
     if ((seen & (1u << level)) == 0) continue;
     const auto l = static_cast<unsigned>(level);
     if (own != nullptr) {
@@ -148,8 +149,18 @@ Work SchedulerCore::find_work_external(ExternalSlot* own) {
   return {};
 }
 
+// Low work is the background workers': a waiter at the normal class would compete with
+// urgent threads for the CPU. Except for the drain at shutdown, which takes everything,
+// and for a thread that runs low work itself: a spare thread helping a background
+// worker's deep wait (deep_wait.cpp) must take what that worker would have taken.
+unsigned SchedulerCore::external_floor_here() const {
+  const ThreadContext& context = this_thread_context();
+  return context.draining || context.level == 0 ? 0u : external_floor();
+}
+
 bool SchedulerCore::has_visible_work_external() const {
-  for (unsigned level = 0; level < num_levels; ++level) {
+  // The levels find_work_external takes.
+  for (unsigned level = external_floor_here(); level < num_levels; ++level) {
     // relaxed loads: ordered after the waiter registration by a seq_cst fence.
     if (global_[level].maybe_nonempty()) return true;
     for (const auto& queues : numa_queues_) {

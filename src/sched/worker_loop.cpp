@@ -62,7 +62,11 @@ long involuntary_switches() {
 
 void SchedulerCore::worker_main(Worker& self) {
   if (config_.pinning != Pinning::none) bind_thread(self.cpus);
-  std::string name = "weft-w" + std::to_string(self.index);
+  if (self.background) become_background(self);
+  // Background workers are "weft-b<k>", k counted from 0 (as top and ps show them).
+  std::string name = self.background
+                         ? "weft-b" + std::to_string(self.index - placement_.workers.size())
+                         : "weft-w" + std::to_string(self.index);
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   if (self.obs != nullptr) self.obs->thread_started();
   ThreadContext& context = this_thread_context();
@@ -94,7 +98,7 @@ void SchedulerCore::worker_main(Worker& self) {
 Work SchedulerCore::find_work(Worker& self, unsigned min_level) {
   // relaxed: a hint to skip levels never used; parking re-checks every level.
   const unsigned seen = levels_seen_.load(std::memory_order_relaxed);
-  if (min_level == 0 && aging_due(self, 0)) {
+  if (min_level == 0 && !self.background && aging_due(self, 0)) {
     // Aging rule (a minimum share): after Config::aging_period urgent picks in a row,
     // one scan lowest level first, so background work progresses under any urgent load.
     for (unsigned l = lowest_level(self); l < num_levels; ++l) {
@@ -104,13 +108,16 @@ Work SchedulerCore::find_work(Worker& self, unsigned min_level) {
       if (Work work = take_stolen(self, l)) return work;
     }
   }
-  for (int level = num_levels - 1; level >= static_cast<int>(min_level); --level) {
+  for (int level = static_cast<int>(highest_level(self)); level >= static_cast<int>(min_level);
+       --level) {
     if ((seen & (1u << level)) == 0) continue;
     const auto l = static_cast<unsigned>(level);
     if (l < lowest_level(self)) {
       // A reserved worker still runs what its own urgent tasks spawned at lower levels
       // (say, the children of a critical request): they are part of urgent work.
-      if (Task* task = self.deques[l].pop()) return Work{task};
+      // With background workers, an ordinary worker takes low work only when nobody
+      // else may: a strict task queued for it or its node.
+      if (Task* task = self.reserved ? self.deques[l].pop() : take_strict(self, l)) return Work{task};
       continue;
     }
     if (Work work = take_local(self, l)) return work;
@@ -137,6 +144,11 @@ Work SchedulerCore::take_local(Worker& self, unsigned level) {
   if (Task* task = self.strict_inbox[level].pop()) return Work{task};
   if (Task* task = self.inbox[level].pop()) return Work{task};
   return {};
+}
+
+Task* SchedulerCore::take_strict(Worker& self, unsigned level) {
+  if (Task* task = self.strict_inbox[level].pop()) return task;
+  return (*numa_queues_[self.numa_node])[1][level].pop();
 }
 
 Work SchedulerCore::take_injected(Worker& self, unsigned level) {
@@ -198,7 +210,7 @@ Work SchedulerCore::take_stolen(Worker& self, unsigned level) {
 Work SchedulerCore::spin(Worker& self) {
   const std::chrono::nanoseconds budget = self.spin_budget;
   if (budget.count() <= 0) return {};
-  std::atomic<int>& spinning = spinning_[self.reserved ? 1 : 0];
+  std::atomic<int>& spinning = spinning_[spin_class(self)];
   spinning.fetch_add(1, std::memory_order_seq_cst);
   self.state.store(WorkerState::spinning, std::memory_order_relaxed);
   const Clock::time_point spin_start = Clock::now();
@@ -339,10 +351,16 @@ void SchedulerCore::execute(Work work) {
 bool SchedulerCore::has_visible_work(const Worker& self, unsigned min_level) const {
   const std::uintptr_t invite = self.mailbox.load(std::memory_order_relaxed);
   if (invite != mailbox::empty && mailbox::level(invite) >= min_level) return true;
+  // What find_work takes below lowest_level (the same rule, the same queues).
   for (unsigned level = min_level; level < lowest_level(self); ++level) {
-    if (self.deques[level].maybe_nonempty()) return true;
+    if (self.reserved ? self.deques[level].maybe_nonempty()
+                      : self.strict_inbox[level].maybe_nonempty() ||
+                            (*numa_queues_[self.numa_node])[1][level].maybe_nonempty()) {
+      return true;
+    }
   }
-  for (unsigned level = std::max(min_level, lowest_level(self)); level < num_levels; ++level) {
+  for (unsigned level = std::max(min_level, lowest_level(self)); level <= highest_level(self);
+       ++level) {
     // relaxed loads: ordered after the registration by the seq_cst fence in
     // register_sleeper (protocol step 3).
     if (self.deques[level].maybe_nonempty() || self.strict_inbox[level].maybe_nonempty() ||

@@ -150,7 +150,9 @@ std::string config_text(const weft::Config& c, const std::vector<std::string>& e
       << " cpuset=" << (c.cpuset.empty() ? "(all)" : c.cpuset) << " partition="
       << (c.partition ? partition_text(c) : "(none)")
       << " reserved_workers=" << c.reserved_workers << " use_smt=" << (c.use_smt ? 1 : 0)
-      << " spin_us=" << c.spin.count() << "\n";
+      << " spin_us=" << c.spin.count() << " background_workers="
+      << (c.background_workers ? std::to_string(*c.background_workers) : std::string("auto"))
+      << "\n";
   return out.str();
 }
 
@@ -170,6 +172,8 @@ std::string report_json(const weft::Topology& t, const Args& args, const weft::P
       << (c.partition ? json_string(partition_text(c)) : std::string("null"))
       << ",\"reserved_workers\":" << c.reserved_workers << ",\"use_smt\":"
       << (c.use_smt ? "true" : "false") << ",\"spin_us\":" << c.spin.count()
+      << ",\"background_workers\":"
+      << (c.background_workers ? std::to_string(*c.background_workers) : std::string("null"))
       << "},\"environment\":[";
   for (std::size_t i = 0; i < args.env_origins.size(); ++i)
     out << (i ? "," : "") << json_string(args.env_origins[i]);

@@ -182,6 +182,17 @@ Config read_env(std::vector<std::string>* origins) {
                   std::to_string(config.partition->count),
               launcher + ", WEFT_PARTITION unset");
   }
+  if (auto v = env("WEFT_BACKGROUND_WORKERS")) {
+    if (lower_case(*v) == "auto") {
+      config.background_workers.reset();
+    } else {
+      config.background_workers =
+          static_cast<unsigned>(parse_number("WEFT_BACKGROUND_WORKERS", *v, max_background_workers));
+    }
+    decided("background_workers",
+            config.background_workers ? std::to_string(*config.background_workers) : "auto",
+            "WEFT_BACKGROUND_WORKERS=" + *v);
+  }
   if (auto v = env("WEFT_RESERVED_WORKERS"))
     config.reserved_workers = parse_unsigned("WEFT_RESERVED_WORKERS", *v);
   if (auto v = env("WEFT_SPIN_US")) {

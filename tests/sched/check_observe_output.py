@@ -27,7 +27,9 @@ def check_exit(metrics_path, trace_path, tasks, name):
     assert metrics["window_ns"] > 0
     events = trace["traceEvents"]
     tracks = [e for e in events if e["ph"] == "M" and e["name"] == "thread_name"]
-    worker_tracks = [e for e in tracks if e["args"]["name"].startswith("worker ")]
+    # The placement's workers, then the background workers (their rows say so).
+    worker_tracks = [e for e in tracks
+                     if e["args"]["name"].startswith(("worker ", "background worker "))]
     caller_tracks = [e for e in tracks if e["args"]["name"].startswith("caller (tid ")]
     assert len(worker_tracks) == workers, (len(worker_tracks), workers)
     assert len(caller_tracks) == 1 and len(tracks) == workers + 1, tracks

@@ -20,7 +20,9 @@ namespace {
 using weft::Priority;
 using weft::TaskOptions;
 using weft::test::make_placement;
-using weft::test::unpinned;
+// Boosting among the ordinary workers: low work stays on them here (with background
+// workers it would run beside the waiter instead of after it).
+weft::Config unpinned() { return weft::test::without_background(); }
 
 void spin_until(const std::atomic<bool>& flag) {
   while (!flag.load()) std::this_thread::yield();

@@ -30,7 +30,11 @@ namespace {
 using weft::Metrics;
 using weft::Priority;
 using weft::test::make_placement;
-using weft::test::unpinned;
+// Rows and tracks here are the placement's workers: no background workers (their rows
+// and tracks are checked in sched_background_test.cpp).
+weft::Config unpinned(std::chrono::microseconds spin = std::chrono::microseconds{50}) {
+  return weft::test::without_background(spin);
+}
 namespace json = weft::detail::json;
 
 constexpr std::chrono::microseconds no_spin{0};

@@ -66,7 +66,8 @@ void run_work(weft::Scheduler& s, int tasks, const char* name) {
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "trace" && argc == 3) {
-    weft::Config c = weft::test::unpinned();
+    // 3 lanes: the placement's workers only (no background workers).
+    weft::Config c = weft::test::without_background();
     c.trace_capacity = 4096;
     weft::Scheduler s(weft::test::make_placement(3), c);
     run_work(s, 60, "step");

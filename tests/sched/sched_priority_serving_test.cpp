@@ -22,7 +22,9 @@ namespace {
 
 using weft::Priority;
 using weft::test::make_placement;
-using weft::test::unpinned;
+// These are the ordinary workers' mechanisms: with background workers (the default),
+// low work never runs on them (sched_background_test.cpp covers that mode).
+weft::Config unpinned() { return weft::test::without_background(); }
 
 void spin_until(const std::atomic<bool>& flag) {
   while (!flag.load()) std::this_thread::yield();

@@ -15,8 +15,10 @@ using weft::Priority;
 using weft::test::make_placement;
 using weft::test::unpinned;
 
+// The ordinary workers' order (with background workers, low tasks run beside the
+// others on threads of their own: sched_background_test.cpp).
 TEST(SchedPriority, CriticalBeforeLowOnOneWorker) {
-  weft::Scheduler s(make_placement(1), unpinned());
+  weft::Scheduler s(make_placement(1), weft::test::without_background());
   std::latch started(1), release(1);
   auto blocker = s.submit([&] {
     started.count_down();

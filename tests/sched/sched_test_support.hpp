@@ -59,6 +59,14 @@ inline Config unpinned(std::chrono::microseconds spin = std::chrono::microsecond
   return c;
 }
 
+// The ordinary workers alone (Config::background_workers = 0): for tests of how they
+// order and preempt low work themselves (preemption points, aging, background_nice).
+inline Config without_background(std::chrono::microseconds spin = std::chrono::microseconds{50}) {
+  Config c = unpinned(spin);
+  c.background_workers = 0;
+  return c;
+}
+
 // Records which slots ran and on which worker, and sums [0, n) through an atomic cursor.
 class SumJob final : public detail::LoopJob {
  public:

@@ -1043,7 +1043,11 @@ void op_fork(Ctx& c) {
 void op_metrics(Ctx& c) {
   c.step("metrics");
   weft::Metrics m = c.s.metrics();
-  c.expect(m.workers.size() == c.workers(), "metrics() has " + str(m.workers.size()) + " workers");
+  // The placement's workers, then the background workers (rows flagged so).
+  const std::size_t rows = c.workers() + c.s.background_workers();
+  c.expect(m.workers.size() == rows, "metrics() has " + str(m.workers.size()) + " workers");
+  for (std::size_t i = 0; i < m.workers.size(); ++i)
+    c.expect(m.workers[i].background == (i >= c.workers()), "metrics() row " + str(i) + " background flag");
 }
 
 struct Op {

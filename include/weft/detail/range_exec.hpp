@@ -211,6 +211,24 @@ unsigned awake_workers_of(const Sched& sched) noexcept {
   }
 }
 
+// Whether a real Scheduler runs a loop of `priority` from this thread on its background
+// workers alone; false for the plain-thread drivers of the tests.
+template <class Sched, class = void>
+struct has_hands_off : std::false_type {};
+template <class Sched>
+struct has_hands_off<
+    Sched, std::void_t<decltype(std::declval<const Sched&>().hands_off(Priority::low))>>
+    : std::true_type {};
+
+template <class Sched>
+bool hands_off_of(const Sched& sched, Priority priority) {
+  if constexpr (has_hands_off<Sched>::value) {
+    return sched.hands_off(priority);
+  } else {
+    return false;
+  }
+}
+
 // Runs units [0, k) on the caller for growing k, timing them, until they took
 // loop_tuning::probe_ns or `max_units` are done. Returns k; sets `ns_per_unit`.
 template <class Exec>
@@ -311,8 +329,10 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, const ForOptions& 
   // The caller runs its share (probe, serial fallback, slot 0) at the loop's priority.
   const ThreadPriorityScope scope(options.priority);
   const Priority priority = scope.priority();
+  // A loop handed to background workers runs nothing here (run_loop), not even alone.
+  const bool handed_off = hands_off_of(sched, priority);
   if (options.chunk != 0) {
-    if (cap <= 1) {
+    if (cap <= 1 && !handed_off) {
       for (std::uint32_t u = 0; u < units; ++u) exec(0u, u, u + 1);
       return;
     }
@@ -320,19 +340,23 @@ void run_units(Sched& sched, Exec& exec, std::uint32_t units, const ForOptions& 
     run_job(sched, job, cap, priority, options);
     return;
   }
-  if (cap <= 1) {
+  if (cap <= 1 && !handed_off) {
     exec(0u, 0u, units);
     return;
   }
   CostHint& hint = cost_hint_for<Exec>();
   ShareHint& shares = share_hint_for<Exec>();
   // Known to be large from an earlier call: invite at once (no serial probe) and time
-  // the caller's first chunk to keep the hint current.
-  if (double known = hint.get(); known > 0) {
-    if (unsigned team = team_for(known, units, cap, awake_workers_of(sched)); team > 1) {
+  // the caller's first chunk to keep the hint current. A handed-off loop is never
+  // probed here: the whole team, from the start.
+  if (double known = hint.get(); known > 0 || handed_off) {
+    if (unsigned team = handed_off ? cap : team_for(known, units, cap, awake_workers_of(sched));
+        team > 1 || handed_off) {
       FirstChunkTimer<Exec> timer{exec};
-      RangeLoopJob<FirstChunkTimer<Exec>> job(timer, units, team,
-                                              chunk_policy_for(known, priority));
+      // Unknown cost (a handed-off first call): chunks of a quarter of what is left.
+      const ChunkPolicy policy = known > 0 ? chunk_policy_for(known, priority)
+                                           : ChunkPolicy{1, std::uint32_t(max_range_units)};
+      RangeLoopJob<FirstChunkTimer<Exec>> job(timer, units, team, policy);
       split_for(job, shares, units, team, 0, known * units);
       job.name = options.name;
       sched.run_loop(job, team, priority, LoopDomain{options.numa_node, options.l3});

@@ -27,6 +27,9 @@ class WEFT_EXPORT Parker {
   // Sleeps until some waker has set a bit since prepare(). Spurious returns are fine:
   // every caller re-checks its condition in a loop.
   void park() noexcept;
+  // The same, returning after about `timeout_us` microseconds at the latest (for a
+  // sleeper that must look at something nobody wakes it for, such as shutdown).
+  void park_for(unsigned timeout_us) noexcept;
   // Sets `reason` and wakes the thread if it sleeps. The Parker may belong to a thread
   // that leaves right after the bit lands: nothing here touches *this after the store
   // except the futex syscall, which tolerates a stale address.

@@ -26,6 +26,7 @@
 #include "weft/metrics.hpp"
 #include "weft/options.hpp"
 #include "weft/task_group.hpp"
+#include "weft/team.hpp"
 #include "weft/topology.hpp"
 
 namespace weft::detail {
@@ -203,6 +204,7 @@ class SchedulerCore {
   void wait_group(GroupState& group);
   void wait_group_boosted(GroupState& group, Worker& self, unsigned level);
   void run_loop(LoopJob& job, unsigned max_threads, Priority priority, LoopDomain domain);
+  unsigned run_team(TeamJob& job, unsigned max_members, Priority priority);  // team.cpp
 
   // relaxed: a width for loops that start from now on; a running loop keeps its team.
   unsigned num_threads() const { return loop_threads_.load(std::memory_order_relaxed); }
@@ -256,6 +258,10 @@ class SchedulerCore {
   void worker_exiting(Worker& self);
   void adapt_spin_after_park(Worker& self, std::chrono::steady_clock::duration slept);
   void adapt_spin_before_park(Worker& self);
+
+  // --- teams (team.cpp) ---
+  // Waits until `w` took the invitation of `control` (true) or withdraws it (false).
+  bool resolve_invitation(Worker& w, LoopControl& control);
 
   // --- external threads (wait.cpp) ---
   Work find_work_external(ExternalSlot* own);

@@ -1,0 +1,170 @@
+// run_team: a team whose members all run at once (the formation protocol is stated in
+// weft/team.hpp; this file is its implementation).
+//
+// A team rides on the loop machinery: one LoopControl, invitations posted in worker
+// mailboxes with one CAS each (so a worker is claimed by at most one team or loop at a
+// time: that CAS is the atomic reservation), taken by workers like a loop part
+// (take_local, execute: spans, busy time and loop_chunks in the metrics as for loops).
+// What differs is the step between posting and running: the caller resolves every
+// invitation, taken or withdrawn, before it publishes the size, and a member that took
+// one waits for that size before it runs. A worker is withdrawn from only when it is
+// running something else, which it may never finish while we wait (it could be a member
+// of the team that is waiting for us); a worker running nothing either takes the
+// invitation or starts other work soon, so resolving always ends.
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+
+#include "sched/cpu_relax.hpp"
+#include "sched/fence.hpp"
+#include "sched/scheduler_core.hpp"
+
+namespace weft::detail {
+
+namespace {
+
+// The LoopJob the workers see: slot k > 0 is a worker that took the invitation.
+class TeamLoop final : public LoopJob {
+ public:
+  explicit TeamLoop(TeamJob& job) : job_(job) { name = job.name != nullptr ? job.name : "team"; }
+
+  void run_slot(unsigned /*slot*/) noexcept override {
+    // Members are numbered in the order they arrive here, 1..taken (slots are the order
+    // of posting, which has gaps where invitations were withdrawn).
+    // relaxed: only the count matters; the size below is what orders the members.
+    const unsigned index = arrived_.fetch_add(1, std::memory_order_relaxed) + 1;
+    unsigned size;
+    // acquire: pairs with publish(); the caller resolved every invitation before it.
+    for (unsigned round = 0; (size = size_.load(std::memory_order_acquire)) == 0; ++round) {
+      if (round < 1024) {
+        cpu_relax();
+      } else {
+        sched_yield();  // the caller was preempted while resolving: give it the CPU
+      }
+    }
+    job_.run_member(index, size);
+  }
+
+  void publish(unsigned size) {
+    // release: members read the size and everything the caller wrote before it.
+    size_.store(size, std::memory_order_release);
+  }
+
+ private:
+  TeamJob& job_;
+  std::atomic<unsigned> arrived_{0};
+  std::atomic<unsigned> size_{0};  // 0 until the team is formed
+};
+
+}  // namespace
+
+bool SchedulerCore::resolve_invitation(Worker& w, LoopControl& control) {
+  for (unsigned round = 0;; ++round) {
+    // relaxed: whether it is still ours is decided by the CAS below; a taker's own
+    // acquire CAS synchronized with our posting.
+    std::uintptr_t v = w.mailbox.load(std::memory_order_relaxed);
+    if (mailbox::control(v) != &control) return true;  // taken: it is a member
+    // relaxed: a hint. Running something (its level is set from before it starts until
+    // after it ends) means it may not come back to its mailbox while we wait; stopping,
+    // that it may exit without looking.
+    const bool elsewhere = w.running_level.load(std::memory_order_relaxed) != num_levels ||
+                           stopping_.load(std::memory_order_relaxed);
+    if (elsewhere) {
+      // Whoever wins this CAS decides: we withdraw it, or it took it just before.
+      if (w.mailbox.compare_exchange_strong(v, mailbox::empty, std::memory_order_relaxed)) {
+        control.active.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as run_loop
+        return false;
+      }
+      return true;
+    }
+    if (round < 256) {
+      cpu_relax();
+    } else {
+      sched_yield();  // the invitee needs a CPU to wake up and take it
+    }
+  }
+}
+
+unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority priority) {
+  const unsigned level = level_of(priority);
+  if (level >= num_levels) {
+    throw ConfigError("run_team priority: " + std::to_string(level) + " is not a Priority");
+  }
+  const unsigned wanted = max_members == 0 ? num_threads() : std::min(max_members, num_threads());
+  ThreadContext& context = this_thread_context();
+  Worker* self = context.core == this ? context.worker : nullptr;
+  struct LevelScope {
+    ThreadContext& context;
+    unsigned outer;
+    ~LevelScope() { context.level = outer; }
+  } scope{context, context.level};
+  context.level = level;
+  CallerTraces* const callers = self == nullptr ? observer_.caller_traces() : nullptr;
+  const char* const name = job.name != nullptr ? job.name : "team";
+  // relaxed: as in run_loop, during destruction the caller runs alone.
+  if (wanted <= 1 || stopping_.load(std::memory_order_relaxed)) {
+    ObservedSpan span(nullptr, callers, SpanKind::loop, priority, name);
+    job.run_member(0, 1);
+    return 1;
+  }
+  const bool urgent = level >= level_of(Priority::high);
+
+  TeamLoop team(job);
+  LoopControl control;
+  control.job = &team;
+  mark_level(level);
+  // Posting, as run_loop does from an external thread (the same workers in placement
+  // order every time, for their caches), but only to workers running nothing now.
+  std::vector<Worker*> invited;
+  invited.reserve(wanted - 1);
+  unsigned next_slot = 1;
+  for (auto& wp : workers_) {
+    if (next_slot >= wanted) break;
+    Worker& w = *wp;
+    if (&w == self || (w.reserved && !urgent)) continue;
+    // relaxed: a hint; resolve_invitation re-checks it until the invitation is settled.
+    if (w.running_level.load(std::memory_order_relaxed) != num_levels) continue;
+    // relaxed: the mailbox CAS (release) below publishes the count with the invitation.
+    control.active.fetch_add(1, std::memory_order_relaxed);
+    std::uintptr_t expected = mailbox::empty;
+    // release: the taker's acquire sees `control` initialized.
+    if (w.mailbox.compare_exchange_strong(expected, mailbox::encode(&control, next_slot, level),
+                                          std::memory_order_release, std::memory_order_relaxed)) {
+      ++next_slot;
+      invited.push_back(&w);  // the one allocation per team; a team's members are threads
+    } else {
+      control.active.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  unsigned size = 1;
+  if (!invited.empty()) {
+    seq_cst_fence();  // wake parked invitees (protocol steps b-c, as run_loop)
+    for (Worker* w : invited) {
+      // relaxed: after the fence; a worker that took the invitation already is awake.
+      if (mailbox::control(w->mailbox.load(std::memory_order_relaxed)) == &control) {
+        try_wake(w->index);
+      }
+    }
+    for (Worker* w : invited) {
+      if (resolve_invitation(*w, control)) ++size;
+    }
+  }
+  team.publish(size);
+  {
+    ObservedSpan span(nullptr, callers, SpanKind::loop, priority, name);
+    job.run_member(0, size);
+  }
+  // acquire: pairs with each member's release decrement in execute().
+  for (unsigned round = 0; control.active.load(std::memory_order_acquire) != 0; ++round) {
+    if (round < 256) {
+      cpu_relax();
+    } else {
+      sched_yield();
+    }
+  }
+  return size;
+}
+
+}  // namespace weft::detail

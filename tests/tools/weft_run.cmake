@@ -33,3 +33,18 @@ endif()
 if(NOT WEFT_SANITIZE STREQUAL "")
   target_compile_definitions(weft-test-run PRIVATE WEFT_TEST_SANITIZED=1)
 endif()
+
+# The installed weft-run, from a prefix with a space in its path. A sanitizer build's
+# libraries cannot be preloaded into a plain program (the install_* tests skip it too).
+if(WEFT_SANITIZE STREQUAL "" AND WEFT_INSTALL)
+  add_test(NAME weft_run_install
+           COMMAND ${CMAKE_COMMAND}
+             -DBUILD_DIR=${PROJECT_BINARY_DIR}
+             -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/weft_run_install
+             -DBINDIR=${CMAKE_INSTALL_BINDIR}
+             -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
+             -DCHILD=$<TARGET_FILE:weft-run-child>
+             -DHAVE_GOMP=$<TARGET_EXISTS:weft_gomp>
+             -P ${CMAKE_CURRENT_LIST_DIR}/weft_run_install.cmake)
+  set_tests_properties(weft_run_install PROPERTIES TIMEOUT 120)
+endif()

@@ -305,12 +305,14 @@ TEST(WeftRun, InstalledLayoutWithSpaceInPrefix) {
   fs::create_directories(exe.parent_path());
   fs::create_directories(libdir);
   fs::copy_file(WEFT_RUN_EXE, exe);
-  std::vector<fs::path> libraries{libdir / "libweft_pthreadpool.so"};
-  fs::copy_file(fs::canonical(WEFT_RUN_PTHREADPOOL_LIB), libraries[0]);
+  // In weft-run's order: OpenMP first, then pthreadpool.
+  std::vector<fs::path> libraries;
   if (have_gomp) {
     libraries.push_back(libdir / "libweft_gomp.so");
-    fs::copy_file(fs::canonical(WEFT_RUN_GOMP_LIB), libraries[1]);
+    fs::copy_file(fs::canonical(WEFT_RUN_GOMP_LIB), libraries.back());
   }
+  libraries.push_back(libdir / "libweft_pthreadpool.so");
+  fs::copy_file(fs::canonical(WEFT_RUN_PTHREADPOOL_LIB), libraries.back());
   fs::create_directory_symlink(exe.parent_path(), dir.path() / "bin-link");
   const fs::path runtime_dir = dir.path() / "run";
   fs::create_directory(runtime_dir);

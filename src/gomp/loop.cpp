@@ -22,7 +22,11 @@ namespace {
 u64 iteration_count(const LoopSpec& s) {
   const u64 step = s.up ? s.incr : u64{0} - s.incr;
   if (step == 0) fatal("a worksharing loop with step 0");
-  if (s.up ? s.start >= s.end : s.start <= s.end) return 0;
+  const bool empty = s.is_signed
+      ? (s.up ? static_cast<std::int64_t>(s.start) >= static_cast<std::int64_t>(s.end)
+              : static_cast<std::int64_t>(s.start) <= static_cast<std::int64_t>(s.end))
+      : (s.up ? s.start >= s.end : s.start <= s.end);
+  if (empty) return 0;
   const u64 span = s.up ? s.end - s.start : s.start - s.end;
   return span / step + (span % step != 0 ? 1 : 0);
 }
@@ -142,7 +146,7 @@ void loop_end(ThreadState& ts, bool wait) {
 LoopSpec long_spec(long start, long end, long incr, Schedule kind, long chunk, bool ordered) {
   if (chunk < 0) chunk = 0;
   return LoopSpec{static_cast<u64>(start), static_cast<u64>(end), static_cast<u64>(incr),
-                  incr > 0, kind, static_cast<u64>(chunk), ordered};
+                  incr > 0, kind, static_cast<u64>(chunk), ordered, true};
 }
 
 Schedule resolve_schedule(long sched, long& chunk) {

@@ -20,6 +20,7 @@ struct LoopSpec {
   Schedule kind;     // runtime already resolved
   u64 chunk;         // 0: the schedule's default
   bool ordered;
+  bool is_signed;    // the long ABI: bounds compare as signed
 };
 
 // Enters the loop as the member's next worksharing construct and takes its first chunk.

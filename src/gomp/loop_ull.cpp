@@ -12,7 +12,7 @@ namespace {
 bool begin_ull(bool up, ull start, ull end, ull incr, Schedule kind, ull chunk, bool ordered,
                ull* istart, ull* iend) {
   weft::gomp::u64 b = 0, e = 0;
-  const LoopSpec spec{start, end, incr, up, kind, chunk, ordered};
+  const LoopSpec spec{start, end, incr, up, kind, chunk, ordered, false};
   const bool got = weft::gomp::loop_begin(current(), spec, istart != nullptr ? &b : nullptr, &e);
   if (got && istart != nullptr) {
     *istart = b;

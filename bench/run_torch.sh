@@ -100,8 +100,23 @@ run() {
     launcher+=(--)
   fi
   echo "== $runtime $mode: ${launcher[*]} $python $here/torch_block.py $mode $*"
-  "${launcher[@]}" "$python" "$here/torch_block.py" "$mode" "$@" > "$out/$runtime-$mode.json"
+  # A run that hangs (a deadlock in a runtime) or fails is recorded as such and the
+  # others still run: the report then says which one and why.
+  local status=0
+  timeout --kill-after=10 "$limit" "${launcher[@]}" "$python" "$here/torch_block.py" "$mode" "$@" \
+    > "$out/$runtime-$mode.json" || status=$?
+  if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+    echo "{\"mode\": \"$mode\", \"error\": \"did not finish in $limit s (killed; hung?)\"}" \
+      >> "$out/$runtime-$mode.json"
+    echo "== $runtime $mode: did not finish in $limit s, killed" >&2
+  elif [ "$status" != 0 ]; then
+    echo "{\"mode\": \"$mode\", \"error\": \"exit status $status\"}" >> "$out/$runtime-$mode.json"
+    echo "== $runtime $mode: failed with exit status $status" >&2
+  fi
 }
+# Longest a run may take: serve's three scenarios per repeat, plus start-up and warm-up.
+limit=$(awk -v s="${TORCH_BENCH_SECONDS:-10}" -v r="${TORCH_BENCH_REPEATS:-3}" \
+          'BEGIN { printf "%d", 4 * s * r + 120 }')
 
 for runtime in "${runtimes[@]}"; do
   run "$runtime" info

@@ -35,7 +35,7 @@ REPEATS = int(os.environ.get("TORCH_BENCH_REPEATS", "3"))
 REQUEST_PERIOD_S = float(os.environ.get("TORCH_BENCH_REQUEST_PERIOD_MS", "20")) / 1000
 
 D_MODEL, HEADS, FF, SEQ = 256, 4, 1024, 64
-PRIORITY_LOW, PRIORITY_CRITICAL = 0, 3
+PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_CRITICAL = 0, 1, 3
 
 
 def emit(result):
@@ -266,6 +266,12 @@ def serve_once(model_a, model_b, x_a, x_b, with_a, with_b):
     return result
 
 
+def next_scenario(scenarios, name, repeat):
+    names = list(scenarios)
+    i = names.index(name) + 1
+    return f"{names[i % len(names)]} (repeat {repeat + 1 + i // len(names)})"
+
+
 def mode_serve():
     torch = torch_module()
     torch.set_num_threads(THREADS)
@@ -273,24 +279,51 @@ def mode_serve():
     x_a, x_b = make_input(1, 2), make_input(64, 4)
     scenarios = {"a_alone": (True, False), "b_alone": (False, True), "both": (True, True)}
     runs = {name: [] for name in scenarios}
-    for _ in range(REPEATS):
+    priorities = set_thread_priority(PRIORITY_NORMAL)  # probes; this thread runs nothing
+    for repeat in range(REPEATS):
         for name, (with_a, with_b) in scenarios.items():
             runs[name].append(serve_once(model_a, model_b, x_a, x_b, with_a, with_b))
-    medians = {name: {key: statistics.median(r[key] for r in results) for key in results[0]}
-               for name, results in runs.items()}
-    emit({"mode": "serve", "priorities_set": set_thread_priority(PRIORITY_CRITICAL),
-          "request_period_ms": REQUEST_PERIOD_S * 1000, "medians": medians, "runs": runs})
+            # A line after every scenario: if a later one hangs, the report still has
+            # these (marked partial, naming the scenario that did not finish).
+            done = repeat == REPEATS - 1 and name == "both"
+            medians = {n: {key: statistics.median(r[key] for r in results)
+                           for key in results[0]}
+                       for n, results in runs.items() if results}
+            emit({"mode": "serve", "priorities_set": priorities,
+                  "request_period_ms": REQUEST_PERIOD_S * 1000, "medians": medians,
+                  "runs": runs, "complete": done,
+                  "next": None if done else next_scenario(scenarios, name, repeat)})
 
 
 # --- report -------------------------------------------------------------------------------
 
-def load(directory, runtime, mode):
+def load(directory, runtime, mode, last_result=False):
+    """The run's last JSON line: its result, or the error run_torch.sh appended. With
+    last_result, the last line that is not an error (a serve run's partial figures)."""
     path = os.path.join(directory, f"{runtime}-{mode}.json")
     try:
         with open(path) as f:
-            return json.loads(f.read().strip().splitlines()[-1])
-    except (OSError, ValueError, IndexError):
+            lines = [json.loads(l) for l in f.read().strip().splitlines() if l.startswith("{")]
+    except (OSError, ValueError):
         return None
+    if last_result:
+        lines = [l for l in lines if "error" not in l]
+    return lines[-1] if lines else None
+
+
+def usable(result):
+    return result is not None and "error" not in result
+
+
+def failures(directory, runtimes):
+    """Runs that hung or failed (run_torch.sh wrote their error), one line each."""
+    lines = []
+    for runtime in runtimes:
+        for mode in ("info", "check", "forward", "serve"):
+            result = load(directory, runtime, mode)
+            if result is not None and "error" in result:
+                lines.append(f"  {runtime} {mode}: {result['error']}")
+    return lines
 
 
 def verdict(ok):
@@ -299,10 +332,16 @@ def verdict(ok):
 
 def mode_report(directory):
     runtimes = [r for r in ("libgomp", "weft") if load(directory, r, "info")]
+    failed = failures(directory, runtimes)
     print(f"\n=== PyTorch on weft: report ({THREADS} threads; medians of {REPEATS} "
           f"x {SECONDS:g} s) ===")
+    if failed:
+        print("\nruns that did not complete (their figures are missing below):")
+        print("\n".join(failed))
     for runtime in runtimes:
         info = load(directory, runtime, "info")
+        if not usable(info):
+            continue
         print(f"\n[{runtime}] torch {info['torch']}, {' '.join(info['parallel_backend'])}")
         print(f"  GOMP_parallel        from {info['GOMP_parallel']}")
         print(f"  omp_get_max_threads  from {info['omp_get_max_threads']}")
@@ -332,10 +371,10 @@ def mode_report(directory):
                 m = json.load(f)
             print("\nweft metrics of the check run (WEFT_METRICS, written at exit):")
             for w in m.get("workers", []):
-                tasks = sum(w.get("tasks_run", []))
+                tasks = w.get("tasks_total", 0)
                 print(f"  worker {w['worker']}: tasks {tasks}, loop chunks {w['loop_chunks']},"
                       f" busy {w['busy_ns'] / 1e6:.1f} ms")
-            worked = any(sum(w.get("tasks_run", [])) + w.get("loop_chunks", 0) > 0
+            worked = any(w.get("tasks_total", 0) + w.get("loop_chunks", 0) > 0
                          for w in m.get("workers", []))
             print(f"  regions ran on weft's workers: {'yes' if worked else 'NO'}")
         else:
@@ -343,7 +382,7 @@ def mode_report(directory):
                   "dump its scheduler's metrics at exit (the default scheduler's atexit "
                   "report is the only way for an unmodified process)")
 
-    forward = {r: load(directory, r, "forward") for r in runtimes}
+    forward = {r: f for r in runtimes if usable(f := load(directory, r, "forward"))}
     print("\none forward, batch 16 (ms, median):")
     for r, f in forward.items():
         if f:
@@ -352,20 +391,27 @@ def mode_report(directory):
         ratio = forward["weft"]["ms_per_forward"] / forward["libgomp"]["ms_per_forward"]
         print(f"  weft / libgomp = {ratio:.3f}  (goal <= 1.05: {verdict(ratio <= 1.05)})")
 
-    serve = {r: load(directory, r, "serve") for r in runtimes}
+    serve = {r: v for r in runtimes if (v := load(directory, r, "serve", last_result=True))}
     print("\ntwo models in one process: A batch 1 every "
           f"{REQUEST_PERIOD_S * 1000:g} ms (critical), B batch 64 back to back (low)")
     print(f"  {'runtime':8s} {'A p50 alone':>11s} {'A p99 alone':>11s} {'A p50 +B':>9s}"
           f" {'A p99 +B':>9s} {'B/s alone':>9s} {'B/s +A':>8s}  priorities")
+    def figure(m, scenario, key, width):
+        value = m.get(scenario, {}).get(key)
+        return f"{value:{width}.2f}" if value is not None else f"{'-':>{width}s}"
+
     for r, s in serve.items():
-        if not s:
-            continue
         m = s["medians"]
-        print(f"  {r:8s} {m['a_alone']['a_p50_ms']:11.2f} {m['a_alone']['a_p99_ms']:11.2f}"
-              f" {m['both']['a_p50_ms']:9.2f} {m['both']['a_p99_ms']:9.2f}"
-              f" {m['b_alone']['b_batches_per_s']:9.2f} {m['both']['b_batches_per_s']:8.2f}"
+        print(f"  {r:8s} {figure(m, 'a_alone', 'a_p50_ms', 11)} {figure(m, 'a_alone', 'a_p99_ms', 11)}"
+              f" {figure(m, 'both', 'a_p50_ms', 9)} {figure(m, 'both', 'a_p99_ms', 9)}"
+              f" {figure(m, 'b_alone', 'b_batches_per_s', 9)}"
+              f" {figure(m, 'both', 'b_batches_per_s', 8)}"
               f"  {'set' if s['priorities_set'] else 'none (no weft_set_thread_priority)'}")
-    if serve.get("libgomp") and serve.get("weft"):
+        if not s.get("complete", True):
+            print(f"  {'':8s} partial: the run did not finish {s['next']}; "
+                  "figures are from the scenarios before it")
+    complete = [s for s in serve.values() if s.get("complete", True)]
+    if serve.get("libgomp") and serve.get("weft") and len(complete) == 2:
         g, w = serve["libgomp"]["medians"], serve["weft"]["medians"]
         loaded = w["both"]["a_p99_ms"] / w["a_alone"]["a_p99_ms"]
         vs_gomp = g["both"]["a_p99_ms"] / w["both"]["a_p99_ms"]
@@ -375,7 +421,7 @@ def mode_report(directory):
         print(f"  B batches/s with A, weft / libgomp = {b_ratio:.2f} "
               f"(goal >= 0.9: {verdict(b_ratio >= 0.9)})")
     if "weft" not in runtimes:
-        print("\nweft side SKIPPED: see the note above the report (libweft_gomp.so missing)")
+        print("\nweft side SKIPPED: see the note below (libweft_gomp.so missing)")
 
 
 def main(argv):

@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <mutex>
+#include <vector>
 
 namespace weft::gomp {
 
@@ -113,7 +113,9 @@ class Team {
   // Tasks queued or running (task.cpp); a barrier ends only at 0.
   alignas(64) std::atomic<unsigned> pending_tasks{0};
   std::mutex task_mutex;
-  std::deque<Task*> tasks;  // guarded by task_mutex
+  // Guarded by task_mutex; a vector (not a deque) so that a region without tasks
+  // allocates nothing.
+  std::vector<Task*> tasks;
 
   WorkShare ring[ring_size];
 

@@ -15,7 +15,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "sched/cpu_relax.hpp"
 #include "sched/fence.hpp"
@@ -117,8 +119,12 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
   mark_level(level);
   // Posting, as run_loop does from an external thread (the same workers in placement
   // order every time, for their caches), but only to workers running nothing now.
-  std::vector<Worker*> invited;
-  invited.reserve(wanted - 1);
+  // Who was invited: on the stack for teams up to 32 workers (no allocation per team).
+  Worker* local[32];
+  std::vector<Worker*> heap;
+  if (wanted - 1 > std::size(local)) heap.resize(wanted - 1);
+  Worker** const invited = heap.empty() ? local : heap.data();
+  unsigned invited_count = 0;
   unsigned next_slot = 1;
   for (auto& wp : workers_) {
     if (next_slot >= wanted) break;
@@ -133,22 +139,22 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
     if (w.mailbox.compare_exchange_strong(expected, mailbox::encode(&control, next_slot, level),
                                           std::memory_order_release, std::memory_order_relaxed)) {
       ++next_slot;
-      invited.push_back(&w);  // the one allocation per team; a team's members are threads
+      invited[invited_count++] = &w;
     } else {
       control.active.fetch_sub(1, std::memory_order_relaxed);
     }
   }
   unsigned size = 1;
-  if (!invited.empty()) {
+  if (invited_count > 0) {
     seq_cst_fence();  // wake parked invitees (protocol steps b-c, as run_loop)
-    for (Worker* w : invited) {
+    for (unsigned i = 0; i < invited_count; ++i) {
       // relaxed: after the fence; a worker that took the invitation already is awake.
-      if (mailbox::control(w->mailbox.load(std::memory_order_relaxed)) == &control) {
-        try_wake(w->index);
+      if (mailbox::control(invited[i]->mailbox.load(std::memory_order_relaxed)) == &control) {
+        try_wake(invited[i]->index);
       }
     }
-    for (Worker* w : invited) {
-      if (resolve_invitation(*w, control)) ++size;
+    for (unsigned i = 0; i < invited_count; ++i) {
+      if (resolve_invitation(*invited[i], control)) ++size;
     }
   }
   team.publish(size);

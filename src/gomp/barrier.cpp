@@ -10,8 +10,6 @@
 //
 // Waiting spins for the wait policy's budget (OMP_WAIT_POLICY, else weft's spin), then
 // sleeps on Team::wake, which every event a waiter may wait for bumps (Team::notify).
-#include <sched.h>
-
 #include "gomp/runtime.hpp"
 #include "sched/cpu_relax.hpp"
 
@@ -23,9 +21,10 @@ void sleep_until_notified(Team& team, std::uint32_t seen, unsigned& rounds) {
   static const unsigned spin_rounds = static_cast<unsigned>(settings().spin_ns / 40);
   if (rounds < spin_rounds) {
     ++rounds;
+    // No sched_yield here: on a machine busy with other processes it hands the CPU to
+    // any of them for a whole time slice (milliseconds), where the member we wait for
+    // needs microseconds; past the budget we sleep on the futex instead.
     weft::detail::cpu_relax();
-    // Give a preempted member the CPU now and then (more threads than CPUs).
-    if (rounds % 64 == 0) sched_yield();
     return;
   }
   team.wake.wait(seen, std::memory_order_acquire);
@@ -57,6 +56,26 @@ void team_barrier(ThreadState& ts) {
     }
     return false;
   });
+}
+
+// The end of a region: the master must wait for every member and every task (it
+// returns to code that reads what they wrote, and the Team dies with its frame). A member
+// that is not the master need not wait for the others: once it has arrived it touches
+// nothing more, so it leaves at once, unless tasks were queued in the region, in which
+// case it stays to help run them (the full barrier). Leaving early saves each member a
+// wait for the last arrival, which on a busy machine is a wait for a thread that is not
+// running.
+void region_end_barrier(ThreadState& ts) {
+  Team* const team = ts.team;
+  // relaxed: see Team::tasks_queued; a task queued after this load is run by the
+  // master (or a member still waiting) before the master's barrier ends.
+  if (ts.size > 1 && ts.num != 0 && !team->tasks_queued.load(std::memory_order_relaxed)) {
+    // acq_rel: our writes in the region are released to the master, which acquires
+    // them when it sees every arrival.
+    if (team->arrived.fetch_add(1, std::memory_order_acq_rel) + 1 == ts.size) team->notify();
+    return;
+  }
+  team_barrier(ts);
 }
 
 }  // namespace weft::gomp

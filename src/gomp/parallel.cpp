@@ -48,7 +48,7 @@ void RegionJob::run_member(unsigned index, unsigned size) noexcept {
     sections_init(ts, team.sections);
   }
   team.fn(team.data);
-  team_barrier(ts);
+  region_end_barrier(ts);
   tls_state = outer;
 }
 

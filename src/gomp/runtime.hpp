@@ -112,6 +112,8 @@ class Team {
   alignas(64) std::atomic<std::uint32_t> wake{0};
   // Tasks queued or running (task.cpp); a barrier ends only at 0.
   alignas(64) std::atomic<unsigned> pending_tasks{0};
+  // Some task was queued in this region: members then stay at the end barrier to help.
+  std::atomic<bool> tasks_queued{false};
   std::mutex task_mutex;
   // Guarded by task_mutex; a vector (not a deque) so that a region without tasks
   // allocates nothing.
@@ -156,6 +158,8 @@ void sections_init(ThreadState& ts, unsigned count);
 
 // Waits (barrier.cpp): spins, runs queued tasks, then sleeps on team.wake.
 void team_barrier(ThreadState& ts);
+// The implicit barrier that ends a region (barrier.cpp).
+void region_end_barrier(ThreadState& ts);
 // Runs one queued task of the team; false when none was queued (task.cpp).
 bool run_one_task(ThreadState& ts);
 // Waits until done() holds, running the team's tasks meanwhile (barrier.cpp).

@@ -111,6 +111,11 @@ void spawn(ThreadState& ts, void (*fn)(void*), void* data, void (*cpyfn)(void*, 
   parent->children.fetch_add(1, std::memory_order_relaxed);
   if (task->group != nullptr) task->group->pending.fetch_add(1, std::memory_order_relaxed);
   ts.team->pending_tasks.fetch_add(1, std::memory_order_relaxed);
+  // relaxed: a hint for members leaving the region (region_end_barrier); the master's
+  // end barrier waits for the tasks either way.
+  if (!ts.team->tasks_queued.load(std::memory_order_relaxed)) {
+    ts.team->tasks_queued.store(true, std::memory_order_relaxed);
+  }
   {
     std::lock_guard<std::mutex> lock(ts.team->task_mutex);
     ts.team->tasks.push_back(task);

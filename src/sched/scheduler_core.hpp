@@ -262,6 +262,12 @@ class SchedulerCore {
   // --- teams (team.cpp) ---
   // Waits until `w` took the invitation of `control` (true) or withdraws it (false).
   bool resolve_invitation(Worker& w, LoopControl& control);
+  // On a worker that has just been a team member: spin the full Config::spin before
+  // parking again, whatever the preemption rule cut its budget to (team.cpp says why).
+ public:
+  void linger_after_team();
+
+ private:
 
   // --- external threads (wait.cpp) ---
   Work find_work_external(ExternalSlot* own);

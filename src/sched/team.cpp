@@ -30,7 +30,9 @@ namespace {
 // The LoopJob the workers see: slot k > 0 is a worker that took the invitation.
 class TeamLoop final : public LoopJob {
  public:
-  explicit TeamLoop(TeamJob& job) : job_(job) { name = job.name != nullptr ? job.name : "team"; }
+  TeamLoop(SchedulerCore& core, TeamJob& job) : core_(core), job_(job) {
+    name = job.name != nullptr ? job.name : "team";
+  }
 
   void run_slot(unsigned /*slot*/) noexcept override {
     // Members are numbered in the order they arrive here, 1..taken (slots are the order
@@ -47,6 +49,7 @@ class TeamLoop final : public LoopJob {
       }
     }
     job_.run_member(index, size);
+    core_.linger_after_team();
   }
 
   void publish(unsigned size) {
@@ -55,12 +58,29 @@ class TeamLoop final : public LoopJob {
   }
 
  private:
+  SchedulerCore& core_;
   TeamJob& job_;
   std::atomic<unsigned> arrived_{0};
   std::atomic<unsigned> size_{0};  // 0 until the team is formed
 };
 
 }  // namespace
+
+// Teams come back to back (an OpenMP program runs region after region, with a few
+// instructions in between), and a member that parks between them makes the next team
+// pay a wake-up (a futex and a trip through the kernel's run queue: tens of
+// microseconds on a loaded machine). The preemption rule (worker_loop.cpp) cuts a
+// worker's spin to nothing on a busy machine, which is right for tasks but turns every
+// region into a wake-up. So a worker that was a member spins its full Config::spin once
+// before parking, as OpenMP runtimes do between regions; OMP_WAIT_POLICY=passive (spin
+// 0) still parks at once, and the rule applies again at the next park.
+void SchedulerCore::linger_after_team() {
+  ThreadContext& context = this_thread_context();
+  if (context.core != this || context.worker == nullptr) return;
+  // Owner-only bookkeeping (Worker::spin_budget), and this is the owner's thread.
+  context.worker->spin_budget = std::max(context.worker->spin_budget,
+                                         std::chrono::nanoseconds(config_.spin));
+}
 
 bool SchedulerCore::resolve_invitation(Worker& w, LoopControl& control) {
   for (unsigned round = 0;; ++round) {
@@ -113,7 +133,7 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
   }
   const bool urgent = level >= level_of(Priority::high);
 
-  TeamLoop team(job);
+  TeamLoop team(*this, job);
   LoopControl control;
   control.job = &team;
   mark_level(level);
@@ -168,6 +188,18 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
       cpu_relax();
     } else {
       sched_yield();
+    }
+  }
+  // A member decrements `active` a few instructions before it stops counting as
+  // running (execute() resets its level last). A caller that starts its next team at
+  // once (OpenMP regions back to back) would find its members still "running" and form
+  // a team of one. So wait, briefly and boundedly (a member may go on to other work),
+  // until each member looks idle again.
+  for (unsigned i = 0; i < invited_count; ++i) {
+    for (unsigned round = 0; round < 512; ++round) {
+      // relaxed: a hint, as in the posting loop.
+      if (invited[i]->running_level.load(std::memory_order_relaxed) == num_levels) break;
+      cpu_relax();
     }
   }
   return size;

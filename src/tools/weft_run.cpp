@@ -196,6 +196,8 @@ fs::path find_library(const Library& library, std::string& looked_in) {
     const fs::path libdir(WEFT_RUN_LIBDIR);
     candidates.push_back((libdir.is_absolute() ? libdir : *dir / libdir) / library.file);
     candidates.push_back(*dir / library.file);
+  } else {
+    looked_in = "nowhere: /proc/self/exe, which says where weft-run is, cannot be read";
   }
   for (const fs::path& candidate : candidates) {
     if (is_readable_file(candidate)) return fs::absolute(candidate).lexically_normal();

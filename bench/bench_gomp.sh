@@ -37,4 +37,7 @@ for name in empty_parallel parallel_for_1us; do
   printf '%-18s %8s %12s %10s %14s  %s\n' "$name" "$threads" "$g" "$w" \
     "$(awk -v w="$w" -v g="$g" 'BEGIN {printf "%.2f", w / g}')" "${results[weft_full,$name]}"
 done
+for name in empty_parallel parallel_for_1us; do
+  echo "$name per round, libgomp: ${results[libgomp,$name]}; weft: ${results[weft,$name]}"
+done
 echo "rounds=$rounds; per round: median of $reps repetitions of $regions regions; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,10 +4,10 @@
 // count, and a team never has more threads than weft's scheduler (the thread limit).
 // weft's own Config::from_env already takes OMP_NUM_THREADS and OMP_PROC_BIND when
 // WEFT_NUM_THREADS / WEFT_PINNING are unset; here we add OMP_PLACES (cores, threads,
-// sockets, numa_domains pick the pinning), OMP_WAIT_POLICY (active: waits spin longer,
-// passive: never) and OMP_THREAD_LIMIT (caps weft's thread count). A value we cannot
-// read is a fatal error naming it, as libgomp's would be a warning plus a default: an
-// OpenMP program deserves to know its setting was not applied.
+// sockets, numa_domains pick the pinning), OMP_WAIT_POLICY (how long waits spin: 1 ms
+// unset, 10 ms active, 0 passive; WEFT_SPIN_US wins) and OMP_THREAD_LIMIT (caps weft's
+// thread count). A value we cannot read is a fatal error naming it (libgomp would warn
+// and use a default): an OpenMP program deserves to know its setting was not applied.
 #include <strings.h>
 
 #include <cctype>
@@ -96,13 +96,24 @@ Config config_from_env() {
                    "followed; weft's placement is used\n", places);
     }
   }
-  if (const char* policy = std::getenv("OMP_WAIT_POLICY")) {
-    if (strcasecmp(policy, "active") == 0) {
+  // How long waits spin before they sleep: workers between regions, members at
+  // barriers. OpenMP programs run region after region, and a sleeping member makes the
+  // next region (or barrier) pay a wake-up, which on a loaded machine is a trip through
+  // the run queue behind other processes. So the default is libgomp's order of
+  // magnitude (its default spin count is some milliseconds of pauses), not weft's 50 us
+  // for tasks; WEFT_SPIN_US, when set, wins over both.
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  if (policy != nullptr && strcasecmp(policy, "active") != 0 &&
+      strcasecmp(policy, "passive") != 0) {
+    bad_env("OMP_WAIT_POLICY", policy, "active or passive");
+  }
+  if (std::getenv("WEFT_SPIN_US") == nullptr) {
+    if (policy == nullptr) {
       cfg.spin = std::chrono::microseconds(1000);
-    } else if (strcasecmp(policy, "passive") == 0) {
-      cfg.spin = std::chrono::microseconds(0);
+    } else if (strcasecmp(policy, "active") == 0) {
+      cfg.spin = std::chrono::microseconds(10000);
     } else {
-      bad_env("OMP_WAIT_POLICY", policy, "active or passive");
+      cfg.spin = std::chrono::microseconds(0);
     }
   }
   if (const char* limit = std::getenv("OMP_THREAD_LIMIT")) {

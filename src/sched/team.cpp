@@ -27,6 +27,13 @@ namespace weft::detail {
 
 namespace {
 
+// Waits in this file are for a thread that is running and a few instructions away from
+// the step we wait for, unless the OS preempted it. They spin (pauses) that long before
+// they yield: sched_yield on a machine busy with other processes hands the CPU to one
+// of them for a time slice (milliseconds), which the common case must not pay; the
+// spin is about as long as OpenMP runtimes spin at their barriers by default.
+constexpr unsigned spin_rounds_before_yield = 1u << 14;
+
 // The LoopJob the workers see: slot k > 0 is a worker that took the invitation.
 class TeamLoop final : public LoopJob {
  public:
@@ -42,10 +49,10 @@ class TeamLoop final : public LoopJob {
     unsigned size;
     // acquire: pairs with publish(); the caller resolved every invitation before it.
     for (unsigned round = 0; (size = size_.load(std::memory_order_acquire)) == 0; ++round) {
-      if (round < 1024) {
+      if (round < spin_rounds_before_yield) {
         cpu_relax();
       } else {
-        sched_yield();  // the caller was preempted while resolving: give it the CPU
+        sched_yield();  // the caller was preempted while resolving: let it run
       }
     }
     job_.run_member(index, size);
@@ -101,7 +108,7 @@ bool SchedulerCore::resolve_invitation(Worker& w, LoopControl& control) {
       }
       return true;
     }
-    if (round < 256) {
+    if (round < spin_rounds_before_yield) {
       cpu_relax();
     } else {
       sched_yield();  // the invitee needs a CPU to wake up and take it
@@ -184,7 +191,7 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
   }
   // acquire: pairs with each member's release decrement in execute().
   for (unsigned round = 0; control.active.load(std::memory_order_acquire) != 0; ++round) {
-    if (round < 256) {
+    if (round < spin_rounds_before_yield) {
       cpu_relax();
     } else {
       sched_yield();
@@ -196,7 +203,7 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
   // a team of one. So wait, briefly and boundedly (a member may go on to other work),
   // until each member looks idle again.
   for (unsigned i = 0; i < invited_count; ++i) {
-    for (unsigned round = 0; round < 512; ++round) {
+    for (unsigned round = 0; round < 4096; ++round) {
       // relaxed: a hint, as in the posting loop.
       if (invited[i]->running_level.load(std::memory_order_relaxed) == num_levels) break;
       cpu_relax();

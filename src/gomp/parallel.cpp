@@ -100,7 +100,14 @@ void run_region(Team& team, unsigned requested) {
     job.run_member(0, 1);  // no other thread: skip the scheduler altogether
     return;
   }
-  weft::default_scheduler().run_team(job, n, weft::current_priority());
+  // dyn-var false (the default) promises the team the size asked for, and code relies
+  // on it (OpenBLAS's exec_blas hands item k to thread k and makes items wait for each
+  // other). A region started outside any active region asks for all or nothing: its
+  // thread holds no worker while it waits, so nothing waits for it. Nested regions (and
+  // regions from inside weft tasks, decided by run_team) take the workers that are free
+  // instead: waiting there could wait for a member of the very region that waits.
+  const bool exact = !ts.task->icvs.dynamic && ts.active_level == 0;
+  weft::default_scheduler().run_team(job, n, weft::current_priority(), exact);
 }
 
 void parallel(void (*fn)(void*), void* data, unsigned num_threads, Team::Combined combined,

@@ -23,8 +23,9 @@ void Scheduler::run_loop(detail::LoopJob& job, unsigned max_threads, Priority pr
   core_->run_loop(job, max_threads, priority, domain);
 }
 
-unsigned Scheduler::run_team(TeamJob& job, unsigned max_members, Priority priority) {
-  return core_->run_team(job, max_members, priority);
+unsigned Scheduler::run_team(TeamJob& job, unsigned max_members, Priority priority,
+                             bool all_or_nothing) {
+  return core_->run_team(job, max_members, priority, all_or_nothing);
 }
 
 unsigned Scheduler::num_threads() const { return core_->num_threads(); }

@@ -12,6 +12,7 @@
 // of the team that is waiting for us); a worker running nothing either takes the
 // invitation or starts other work soon, so resolving always ends.
 #include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -55,9 +56,12 @@ class TeamLoop final : public LoopJob {
         sched_yield();  // the caller was preempted while resolving: let it run
       }
     }
+    if (size == withdrawn) return;  // an all-or-nothing caller asks again later
     job_.run_member(index, size);
     core_.linger_after_team();
   }
+
+  static constexpr unsigned withdrawn = ~0u;  // the size when the team is not formed
 
   void publish(unsigned size) {
     // release: members read the size and everything the caller wrote before it.
@@ -89,6 +93,45 @@ void SchedulerCore::linger_after_team() {
                                          std::chrono::nanoseconds(config_.spin));
 }
 
+void SchedulerCore::wait_for_team_to_leave(LoopControl& control, Worker* const* members,
+                                           unsigned count) {
+  // acquire: pairs with each member's release decrement in execute().
+  for (unsigned round = 0; control.active.load(std::memory_order_acquire) != 0; ++round) {
+    if (round < spin_rounds_before_yield) {
+      cpu_relax();
+    } else {
+      sched_yield();
+    }
+  }
+  // A member decrements `active` a few instructions before it stops counting as
+  // running (execute() resets its level last). A caller that starts its next team at
+  // once (OpenMP regions back to back) would find its members still "running" and form
+  // a team of one. So wait, briefly and boundedly (a member may go on to other work),
+  // until each member looks idle again.
+  for (unsigned i = 0; i < count; ++i) {
+    for (unsigned round = 0; round < 4096; ++round) {
+      // relaxed: a hint, as in the posting loop.
+      if (members[i]->running_level.load(std::memory_order_relaxed) == num_levels) break;
+      cpu_relax();
+    }
+  }
+}
+
+namespace {
+// Between attempts at an all-or-nothing team: spin a little longer each time, then
+// yield, then sleep (the workers we need are busy with something that may take long).
+void back_off(unsigned attempt) {
+  if (attempt < 8) {
+    for (unsigned i = 0; i < (256u << attempt); ++i) cpu_relax();
+  } else if (attempt < 64) {
+    sched_yield();
+  } else {
+    timespec pause{0, 50'000};  // 50 us
+    nanosleep(&pause, nullptr);
+  }
+}
+}  // namespace
+
 bool SchedulerCore::resolve_invitation(Worker& w, LoopControl& control) {
   for (unsigned round = 0;; ++round) {
     // relaxed: whether it is still ours is decided by the CAS below; a taker's own
@@ -116,7 +159,8 @@ bool SchedulerCore::resolve_invitation(Worker& w, LoopControl& control) {
   }
 }
 
-unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority priority) {
+unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority priority,
+                                 bool all_or_nothing) {
   const unsigned level = level_of(priority);
   if (level >= num_levels) {
     throw ConfigError("run_team priority: " + std::to_string(level) + " is not a Priority");
@@ -140,76 +184,70 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
   }
   const bool urgent = level >= level_of(Priority::high);
 
-  TeamLoop team(*this, job);
-  LoopControl control;
-  control.job = &team;
-  mark_level(level);
-  // Posting, as run_loop does from an external thread (the same workers in placement
-  // order every time, for their caches), but only to workers running nothing now.
-  // Who was invited: on the stack for teams up to 32 workers (no allocation per team).
-  Worker* local[32];
-  std::vector<Worker*> heap;
-  if (wanted - 1 > std::size(local)) heap.resize(wanted - 1);
-  Worker** const invited = heap.empty() ? local : heap.data();
-  unsigned invited_count = 0;
-  unsigned next_slot = 1;
-  for (auto& wp : workers_) {
-    if (next_slot >= wanted) break;
-    Worker& w = *wp;
-    if (&w == self || (w.reserved && !urgent)) continue;
-    // relaxed: a hint; resolve_invitation re-checks it until the invitation is settled.
-    if (w.running_level.load(std::memory_order_relaxed) != num_levels) continue;
-    // relaxed: the mailbox CAS (release) below publishes the count with the invitation.
-    control.active.fetch_add(1, std::memory_order_relaxed);
-    std::uintptr_t expected = mailbox::empty;
-    // release: the taker's acquire sees `control` initialized.
-    if (w.mailbox.compare_exchange_strong(expected, mailbox::encode(&control, next_slot, level),
-                                          std::memory_order_release, std::memory_order_relaxed)) {
-      ++next_slot;
-      invited[invited_count++] = &w;
-    } else {
-      control.active.fetch_sub(1, std::memory_order_relaxed);
-    }
-  }
-  unsigned size = 1;
-  if (invited_count > 0) {
-    seq_cst_fence();  // wake parked invitees (protocol steps b-c, as run_loop)
-    for (unsigned i = 0; i < invited_count; ++i) {
-      // relaxed: after the fence; a worker that took the invitation already is awake.
-      if (mailbox::control(invited[i]->mailbox.load(std::memory_order_relaxed)) == &control) {
-        try_wake(invited[i]->index);
+  for (unsigned attempt = 0;; ++attempt) {
+    TeamLoop team(*this, job);
+    LoopControl control;
+    control.job = &team;
+    mark_level(level);
+    // Posting, as run_loop does from an external thread (the same workers in placement
+    // order every time, for their caches), but only to workers running nothing now.
+    // Who was invited: on the stack for teams up to 32 workers (no allocation per team).
+    Worker* local[32];
+    std::vector<Worker*> heap;
+    if (wanted - 1 > std::size(local)) heap.resize(wanted - 1);
+    Worker** const invited = heap.empty() ? local : heap.data();
+    unsigned invited_count = 0;
+    unsigned next_slot = 1;
+    for (auto& wp : workers_) {
+      if (next_slot >= wanted) break;
+      Worker& w = *wp;
+      if (&w == self || (w.reserved && !urgent)) continue;
+      // relaxed: a hint; resolve_invitation re-checks it until the invitation is settled.
+      if (w.running_level.load(std::memory_order_relaxed) != num_levels) continue;
+      // relaxed: the mailbox CAS (release) below publishes the count with the invitation.
+      control.active.fetch_add(1, std::memory_order_relaxed);
+      std::uintptr_t expected = mailbox::empty;
+      // release: the taker's acquire sees `control` initialized.
+      if (w.mailbox.compare_exchange_strong(expected, mailbox::encode(&control, next_slot, level),
+                                            std::memory_order_release, std::memory_order_relaxed)) {
+        ++next_slot;
+        invited[invited_count++] = &w;
+      } else {
+        control.active.fetch_sub(1, std::memory_order_relaxed);
       }
     }
-    for (unsigned i = 0; i < invited_count; ++i) {
-      if (resolve_invitation(*invited[i], control)) ++size;
+    unsigned size = 1;
+    if (invited_count > 0) {
+      seq_cst_fence();  // wake parked invitees (protocol steps b-c, as run_loop)
+      for (unsigned i = 0; i < invited_count; ++i) {
+        // relaxed: after the fence; a worker that took the invitation already is awake.
+        if (mailbox::control(invited[i]->mailbox.load(std::memory_order_relaxed)) == &control) {
+          try_wake(invited[i]->index);
+        }
+      }
+      for (unsigned i = 0; i < invited_count; ++i) {
+        if (resolve_invitation(*invited[i], control)) ++size;
+      }
     }
-  }
-  team.publish(size);
-  {
-    ObservedSpan span(nullptr, callers, SpanKind::loop, priority, name);
-    job.run_member(0, size);
-  }
-  // acquire: pairs with each member's release decrement in execute().
-  for (unsigned round = 0; control.active.load(std::memory_order_acquire) != 0; ++round) {
-    if (round < spin_rounds_before_yield) {
-      cpu_relax();
-    } else {
-      sched_yield();
+    // All or nothing (weft/team.hpp): withdraw a partial team, wait, and ask again. Only
+    // for callers that are not workers: they hold no worker while they wait, so they
+    // never make another team wait for them.
+    // relaxed: as above.
+    const bool retry = all_or_nothing && self == nullptr && size < wanted &&
+                       !stopping_.load(std::memory_order_relaxed);
+    team.publish(retry ? TeamLoop::withdrawn : size);
+    if (retry) {
+      wait_for_team_to_leave(control, invited, invited_count);
+      back_off(attempt);
+      continue;
     }
-  }
-  // A member decrements `active` a few instructions before it stops counting as
-  // running (execute() resets its level last). A caller that starts its next team at
-  // once (OpenMP regions back to back) would find its members still "running" and form
-  // a team of one. So wait, briefly and boundedly (a member may go on to other work),
-  // until each member looks idle again.
-  for (unsigned i = 0; i < invited_count; ++i) {
-    for (unsigned round = 0; round < 4096; ++round) {
-      // relaxed: a hint, as in the posting loop.
-      if (invited[i]->running_level.load(std::memory_order_relaxed) == num_levels) break;
-      cpu_relax();
+    {
+      ObservedSpan span(nullptr, callers, SpanKind::loop, priority, name);
+      job.run_member(0, size);
     }
+    wait_for_team_to_leave(control, invited, invited_count);
+    return size;
   }
-  return size;
 }
 
 }  // namespace weft::detail

@@ -23,6 +23,14 @@
 // that are free, down to the caller alone. That is the OpenMP rule too: a team may be
 // smaller than asked under a thread limit, and the limit here is the scheduler's
 // thread count (Scheduler::num_threads).
+//
+// All or nothing (run_team's `all_or_nothing`): code whose members wait for each other
+// by index (OpenMP with dyn-var false: item k runs on thread k) hangs on a smaller team.
+// Such a caller, when it is not one of the scheduler's workers, withdraws a partial
+// team (its members leave without running) and asks again, backing off, until it gets
+// every member. It holds no worker while it waits, so no team ever waits for it; from a
+// worker (a team inside a task or a member) the flag has no effect, since waiting there
+// could wait for a member of the very team that waits.
 #pragma once
 
 #include "weft/export.hpp"

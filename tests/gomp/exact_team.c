@@ -8,11 +8,11 @@
 
 #include "check.h"
 
-static volatile int stop;
+static int stop; /* read and written with __atomic builtins */
 
 static void* other_regions(void* arg) {
   (void)arg;
-  while (!stop) {
+  while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
     #pragma omp parallel num_threads(2)
     {
       volatile int spin = 0;
@@ -49,7 +49,7 @@ int main(void) {
       }
     }
   }
-  stop = 1;
+  __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
   pthread_join(other, NULL);
   CHECK(!wrong_size);
   CHECK_DONE();

@@ -50,6 +50,7 @@
 #include "weft/future.hpp"
 #include "weft/metrics.hpp"
 #include "weft/options.hpp"
+#include "weft/team.hpp"
 #include "weft/topology.hpp"
 
 namespace weft {
@@ -131,6 +132,17 @@ class WEFT_EXPORT Scheduler {
   // invite them.
   void run_loop(detail::LoopJob& job, unsigned max_threads, Priority priority,
                 detail::LoopDomain domain = {});
+
+  // Runs `job` as a team of up to `max_members` threads (0: num_threads()), the caller
+  // as member 0, at `priority`: every member runs at the same time, so members may wait
+  // for each other (weft/team.hpp says how the team is formed, and why it may be
+  // smaller). Returns the team's size once every member has returned. With
+  // `all_or_nothing`, a caller that is not one of this scheduler's workers gets exactly
+  // min(max_members, num_threads()) members: it waits for busy workers instead of
+  // forming a smaller team (code whose members wait for each other by index needs
+  // that, e.g. OpenMP with dyn-var false); from a worker it has no effect.
+  unsigned run_team(TeamJob& job, unsigned max_members, Priority priority = current_priority(),
+                    bool all_or_nothing = false);
 
   // Threads a loop runs on, the caller included: workers + 1 unless Config::num_threads
   // asked for one, or set_num_threads changed it.

@@ -23,6 +23,11 @@ void Scheduler::run_loop(detail::LoopJob& job, unsigned max_threads, Priority pr
   core_->run_loop(job, max_threads, priority, domain);
 }
 
+unsigned Scheduler::run_team(TeamJob& job, unsigned max_members, Priority priority,
+                             bool all_or_nothing) {
+  return core_->run_team(job, max_members, priority, all_or_nothing);
+}
+
 unsigned Scheduler::num_threads() const { return core_->num_threads(); }
 void Scheduler::set_num_threads(unsigned n) { core_->set_num_threads(n); }
 int Scheduler::current_worker() const { return core_->current_worker(); }

@@ -26,6 +26,7 @@
 #include "weft/metrics.hpp"
 #include "weft/options.hpp"
 #include "weft/task_group.hpp"
+#include "weft/team.hpp"
 #include "weft/topology.hpp"
 
 namespace weft::detail {
@@ -210,6 +211,8 @@ class SchedulerCore {
   void wait_group(GroupState& group);
   void wait_group_boosted(GroupState& group, Worker& self, unsigned level);
   void run_loop(LoopJob& job, unsigned max_threads, Priority priority, LoopDomain domain);
+  unsigned run_team(TeamJob& job, unsigned max_members, Priority priority,
+                    bool all_or_nothing);  // team.cpp
 
   // relaxed: a width for loops that start from now on; a running loop keeps its team.
   // The elastic cap (Config::adaptive) applies on top of it.
@@ -278,6 +281,18 @@ class SchedulerCore {
 
   // --- loops (run_loop.cpp): the caller's wait for the slots that were taken ---
   void join(LoopControl& control, bool on_worker);
+
+  // --- teams (team.cpp) ---
+  // Waits until `w` took the invitation of `control` (true) or withdraws it (false).
+  bool resolve_invitation(Worker& w, LoopControl& control);
+  // Waits until the members (workers that took `control`'s invitations) have left.
+  void wait_for_team_to_leave(LoopControl& control, Worker* const* members, unsigned count);
+  // On a worker that has just been a team member: spin the full Config::spin before
+  // parking again, whatever the preemption rule cut its budget to (team.cpp says why).
+ public:
+  void linger_after_team();
+
+ private:
 
   // --- external threads (wait.cpp) ---
   Work find_work_external(ExternalSlot* own);

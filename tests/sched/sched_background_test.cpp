@@ -28,8 +28,15 @@ namespace {
 using test::make_placement;
 using test::unpinned;
 
-Config with_background(std::optional<unsigned> count) {
+// Background workers on, as many as loop threads (WEFT_BACKGROUND_WORKERS=auto).
+Config auto_background() {
   Config c = unpinned();
+  c.background_workers.reset();
+  return c;
+}
+
+Config with_background(std::optional<unsigned> count) {
+  Config c = auto_background();
   c.background_workers = count;
   return c;
 }
@@ -41,8 +48,11 @@ bool at_idle_class() {
   return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid))) == 19;
 }
 
-TEST(SchedBackground, DefaultIsOnePerLoopThread) {
-  Scheduler s(make_placement(2), unpinned());  // loops: 3 threads
+TEST(SchedBackground, AutoIsOnePerLoopThreadAndTheDefaultIsOff) {
+  EXPECT_EQ(Scheduler(make_placement(2), unpinned()).background_workers(), 0u);
+  Config automatic = unpinned();
+  automatic.background_workers.reset();
+  Scheduler s(make_placement(2), automatic);  // loops: 3 threads
   EXPECT_EQ(s.background_workers(), 3u);
   Scheduler off(make_placement(2), with_background(0));
   EXPECT_EQ(off.background_workers(), 0u);
@@ -94,7 +104,7 @@ struct Seen {
 
 TEST(SchedBackground, OnlyLowWorkRunsOnThemAtTheIdleClass) {
   constexpr unsigned n = 2;
-  Scheduler s(make_placement(n), unpinned());
+  Scheduler s(make_placement(n), auto_background());
   ASSERT_EQ(s.background_workers(), 3u);
   Seen seen;
   const int tasks = static_cast<int>(test::scaled(400, 4));
@@ -121,7 +131,7 @@ TEST(SchedBackground, OnlyLowWorkRunsOnThemAtTheIdleClass) {
 
 TEST(SchedBackground, LowLoopRunsEntirelyOnThem) {
   constexpr unsigned n = 1;
-  Scheduler s(make_placement(n), unpinned());
+  Scheduler s(make_placement(n), auto_background());
   for (int round = 0; round < 20; ++round) {
     std::mutex mutex;
     std::set<int> workers;
@@ -168,7 +178,7 @@ TEST(SchedBackground, OffMeansLowWorkOnTheWorkersAsBefore) {
 // A worker that starts a low loop waits for it while running normal work: here the
 // loop's body needs a normal task that only the one normal worker can run.
 TEST(SchedBackground, WorkerWaitingForALowLoopRunsNormalWork) {
-  Scheduler s(make_placement(1), unpinned());
+  Scheduler s(make_placement(1), auto_background());
   test::HangWatch watch(s);
   watch.wait("a low loop that needs normal work", [&] {
     s.submit([&] {
@@ -183,7 +193,7 @@ TEST(SchedBackground, WorkerWaitingForALowLoopRunsNormalWork) {
 
 // A strict low task queued for an ordinary worker runs there: nobody else may run it.
 TEST(SchedBackground, StrictLowTaskRunsOnItsWorker) {
-  Scheduler s(make_placement(2), unpinned());
+  Scheduler s(make_placement(2), auto_background());
   for (int worker = 0; worker < 2; ++worker) {
     std::atomic<int> where{-2};
     s.submit([&] { where.store(s.current_worker()); },
@@ -197,7 +207,7 @@ TEST(SchedBackground, StrictLowTaskRunsOnItsWorker) {
 // all of it while a background worker spins there. Asserted as a ratio of work done by
 // the two spinners in the same interval, not as a time.
 TEST(SchedBackground, NormalThreadTakesTheCpuFromThem) {
-  Scheduler s(make_placement(1), unpinned());
+  Scheduler s(make_placement(1), auto_background());
   cpu_set_t one;
   CPU_ZERO(&one);
   cpu_set_t mine;
@@ -237,7 +247,7 @@ TEST(SchedBackground, ShutdownWithBothSetsRunsEverything) {
   std::atomic<int> low_done{0}, high_done{0};
   const int tasks = static_cast<int>(test::scaled(2000, 10));
   {
-    Scheduler s(make_placement(2), unpinned());
+    Scheduler s(make_placement(2), auto_background());
     for (int i = 0; i < tasks; ++i) {
       s.submit([&] { low_done.fetch_add(1); }, TaskOptions{.priority = Priority::low});
       s.submit([&] { high_done.fetch_add(1); }, TaskOptions{.priority = Priority::high});
@@ -248,7 +258,7 @@ TEST(SchedBackground, ShutdownWithBothSetsRunsEverything) {
 }
 
 TEST(SchedBackground, TryShutdownForReportsAStuckBackgroundWorker) {
-  Scheduler s(make_placement(1), unpinned());
+  Scheduler s(make_placement(1), auto_background());
   std::atomic<bool> release{false}, started{false};
   s.submit([&] {
     started.store(true);
@@ -274,7 +284,7 @@ TEST(SchedBackground, TryShutdownForReportsAStuckBackgroundWorker) {
 // A low loop in flight while another thread shuts the scheduler down completes.
 TEST(SchedBackground, ShutdownWhileALowLoopWaits) {
   for (int round = 0; round < static_cast<int>(test::scaled(20, 4)); ++round) {
-    auto s = std::make_unique<Scheduler>(make_placement(1), unpinned());
+    auto s = std::make_unique<Scheduler>(make_placement(1), auto_background());
     std::atomic<int> items{0};
     std::atomic<bool> started{false};
     std::thread caller([&] {
@@ -310,6 +320,9 @@ TEST(SchedBackground, ForkGivesTheChildBothSets) {
 #ifdef WEFT_TEST_TSAN
   GTEST_SKIP() << "ThreadSanitizer does not support fork() in a process with threads";
 #endif
+  // Each test runs in a process of its own (ctest), so this is the default
+  // scheduler's first use here: it takes the variable.
+  setenv("WEFT_BACKGROUND_WORKERS", "auto", 1);
   Scheduler& s = default_scheduler();
   // Both sets exist and are busy around the fork.
   std::atomic<bool> stop{false};
@@ -357,7 +370,7 @@ TEST(SchedBackground, DeepLowGroupChainOnOneBackgroundWorker) {
 }
 
 TEST(SchedBackground, MetricsAndTraceShowThem) {
-  Config c = unpinned();
+  Config c = auto_background();
   c.trace_capacity = 1024;
   Scheduler s(make_placement(1), c);
   s.parallel_for(0, 64, [](std::size_t) {}, ForOptions{.grain = 1, .priority = Priority::low});
@@ -377,7 +390,7 @@ TEST(SchedBackground, MetricsAndTraceShowThem) {
 }
 
 TEST(SchedBackground, BackgroundNiceIsOffWithThem) {
-  Config c = unpinned();
+  Config c = auto_background();
   c.background_nice = 10;
   Scheduler s(make_placement(1), c);
   EXPECT_FALSE(s.background_nice_active());

@@ -28,6 +28,7 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include "burn.hpp"
 #include "weft/parallel.hpp"
 #include "weft/scheduler.hpp"
 
@@ -57,26 +58,13 @@ tbb::task_arena& tbb_arena() {
   return arena;
 }
 
-// A dependent arithmetic chain: `units` steps, a few ns each, never optimized away.
-inline void burn(std::uint64_t units) {
-  std::uint64_t x = units | 1;
-  for (std::uint64_t i = 0; i < units; ++i) {
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    benchmark::DoNotOptimize(x);
-  }
-}
+using weft::bench::burn;
 
 // burn() units in one iteration (~10 us), measured once on a quiet machine (the first
 // benchmark runs before any hog starts).
 std::uint64_t units_per_iteration() {
-  static const std::uint64_t units = [] {
-    constexpr std::uint64_t probe = 4'000'000;
-    const auto t0 = std::chrono::steady_clock::now();
-    burn(probe);
-    const double us =
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-    return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(probe / us * us_per_iteration));
-  }();
+  static const std::uint64_t units =
+      static_cast<std::uint64_t>(static_cast<double>(weft::bench::units_per_us()) * us_per_iteration);
   return units;
 }
 

@@ -22,6 +22,7 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include "burn.hpp"
 #include "weft/parallel.hpp"
 #include "weft/scheduler.hpp"
 
@@ -53,27 +54,8 @@ void setup_omp() { omp_set_num_threads(static_cast<int>(threads)); }
 
 // ---- work kernels shared by every library ----
 
-// A dependent arithmetic chain: `units` steps, a few ns each, never optimized away.
-inline void burn(std::uint64_t units) {
-  std::uint64_t x = units | 1;
-  for (std::uint64_t i = 0; i < units; ++i) {
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    benchmark::DoNotOptimize(x);
-  }
-}
-
-// burn() units per microsecond on this machine, measured once.
-std::uint64_t units_per_us() {
-  static const std::uint64_t per_us = [] {
-    constexpr std::uint64_t probe = 4'000'000;
-    auto t0 = std::chrono::steady_clock::now();
-    burn(probe);
-    double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                    .count();
-    return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(probe / us));
-  }();
-  return per_us;
-}
+using weft::bench::burn;
+using weft::bench::units_per_us;
 
 // ---- 1. fork-join overhead: one iteration per thread ----
 

@@ -71,12 +71,7 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
   Worker* self = context.core == this ? context.worker : nullptr;
   // The caller runs slot 0 at the loop's level: what the body spawns inherits it, and
   // its preemption points compare against it.
-  struct LevelScope {
-    ThreadContext& context;
-    unsigned outer;
-    ~LevelScope() { context.level = outer; }
-  } scope{context, context.level};
-  context.level = level;
+  const ContextLevelScope scope(context, level);
   // With background workers, a low loop started anywhere but on one of them runs on
   // them alone (background.cpp).
   // relaxed: a hint, as below; the hand-off handles a shutdown that begins later.

@@ -195,6 +195,23 @@ struct ThreadContext {
 inline thread_local ThreadContext tls_context;
 inline ThreadContext& this_thread_context() noexcept { return tls_context; }
 
+// Runs the calling thread at `level` until the scope ends (a loop's or a team's caller:
+// what its part spawns inherits the level, and its preemption points compare with it).
+class ContextLevelScope {
+ public:
+  ContextLevelScope(ThreadContext& context, unsigned level) noexcept
+      : context_(context), outer_(context.level) {
+    context_.level = level;
+  }
+  ~ContextLevelScope() { context_.level = outer_; }
+  ContextLevelScope(const ContextLevelScope&) = delete;
+  ContextLevelScope& operator=(const ContextLevelScope&) = delete;
+
+ private:
+  ThreadContext& context_;
+  unsigned outer_;
+};
+
 class SchedulerCore {
  public:
   SchedulerCore(const Placement& placement, const Config& config);

@@ -170,12 +170,7 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
   if (level == 0 && background_count_ > 0) wanted = std::min(wanted, background_count_ + 1);
   ThreadContext& context = this_thread_context();
   Worker* self = context.core == this ? context.worker : nullptr;
-  struct LevelScope {
-    ThreadContext& context;
-    unsigned outer;
-    ~LevelScope() { context.level = outer; }
-  } scope{context, context.level};
-  context.level = level;
+  const ContextLevelScope scope(context, level);
   CallerTraces* const callers = self == nullptr ? observer_.caller_traces() : nullptr;
   const char* const name = job.name != nullptr ? job.name : "team";
   // relaxed: as in run_loop, during destruction the caller runs alone.

@@ -95,9 +95,9 @@ std::string xml_input_error(std::string_view text) {
       v.remove_prefix(comma + 1);
     }
   };
-  // Whether bitmap `a` is included in bitmap `b`; both start a value that bitmap_ok
-  // accepted, up to its closing '"'.
-  const auto bitmap_included = [](std::string_view a, std::string_view b) {
+  // Whether bitmap `a` is included in bitmap `b` (or, `any_common`, shares a bit with
+  // it); both start a value that bitmap_ok accepted, up to its closing '"'.
+  const auto bitmap_included = [](std::string_view a, std::string_view b, bool any_common = false) {
     struct Bits {
       std::vector<std::uint32_t> words;  // least significant first
       bool infinite = false;             // every bit above `words` is set
@@ -123,6 +123,11 @@ std::string xml_input_error(std::string_view text) {
     const auto word = [](const Bits& bits, std::size_t k) -> std::uint32_t {
       return k < bits.words.size() ? bits.words[k] : bits.infinite ? ~0u : 0u;
     };
+    if (any_common) {
+      for (std::size_t k = 0; k < std::max(sub.words.size(), super.words.size()); ++k)
+        if ((word(sub, k) & word(super, k)) != 0) return true;
+      return sub.infinite && super.infinite;
+    }
     for (std::size_t k = 0; k < std::max(sub.words.size(), super.words.size()); ++k)
       if ((word(sub, k) & ~word(super, k)) != 0) return false;
     return !sub.infinite || super.infinite;
@@ -162,6 +167,7 @@ std::string xml_input_error(std::string_view text) {
     if (element.empty()) return at("a tag without a name");
     unsigned seen[4] = {};  // of an <object>: how often each of `sets`
     std::string_view set_text[4];
+    std::string_view allowed_text[2];  // allowed_cpuset, allowed_nodeset (the root's)
     while (true) {
       const std::size_t before = i;
       while (i < text.size() && is_tag_space(text[i])) ++i;
@@ -172,9 +178,12 @@ std::string xml_input_error(std::string_view text) {
       if (attribute.empty()) return at("an attribute name outside [a-z_]");
       if (text.compare(i, 2, "=\"") != 0) return at("an attribute without =\"value\"");
       const std::size_t value = i + 2;
-      if (element == "object")
+      if (element == "object") {
         for (unsigned k = 0; k < 4; ++k)
           if (attribute == sets[k]) ++seen[k], set_text[k] = text.substr(value);
+        if (attribute == "allowed_cpuset") allowed_text[0] = text.substr(value);
+        if (attribute == "allowed_nodeset") allowed_text[1] = text.substr(value);
+      }
       for (i += 2; i < text.size() && text[i] != '"';) {
         // hwloc ends a tag at the first '>', even inside a value.
         if (text[i] == '<' || text[i] == '>') return at("a '<' or '>' in an attribute value");
@@ -207,6 +216,12 @@ std::string xml_input_error(std::string_view text) {
       if (seen[k] == 1 && !bitmap_included(set_text[k], set_text[k + 1]))
         return at("an <object> whose " + std::string(sets[k]) + " is not in its " +
                   std::string(sets[k + 1]));
+      // An allowed set sharing nothing with the set also empties the topology (found
+      // by tests/fuzz/fuzz_xml.cpp: hwloc 2.9 then crashes in hwloc_topology_load).
+      if (seen[k] == 1 && !allowed_text[k / 2].empty() &&
+          !bitmap_included(allowed_text[k / 2], set_text[k], true))
+        return at("an <object> whose allowed_" + std::string(sets[k]) + " has nothing of its " +
+                  std::string(sets[k]));
     }
     had_root = true;
     if (text[i] == '>') {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "command_line.hpp"
 #include "weft/weft.hpp"
 
 namespace {
@@ -32,9 +33,7 @@ The config starts from the WEFT_* environment variables; options override them.
 )";
 
 // A bad command line: reported on stderr with exit code 2.
-struct UsageError {
-  std::string message;
-};
+using weft::tools::UsageError;
 
 // What to do and with which config. A mode that is not a probe (a later `--plot`)
 // becomes one more field here and one more branch in main.
@@ -78,20 +77,10 @@ Args parse_args(const std::vector<std::string>& argv, weft::Config config) {
   Args args;
   args.config = std::move(config);
   for (std::size_t i = 0; i < argv.size(); ++i) {
-    std::string flag = argv[i];
-    std::optional<std::string> inline_value;
-    if (const std::size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
-      inline_value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    auto value = [&]() -> std::string {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= argv.size()) throw UsageError{flag + " needs a value"};
-      return argv[++i];
-    };
-    auto no_value = [&] {
-      if (inline_value) throw UsageError{flag + " takes no value"};
-    };
+    weft::tools::FlagAt at(argv, i);
+    const std::string flag = at.name();
+    auto value = [&] { return at.value(); };
+    auto no_value = [&] { at.no_value(); };
     if (flag == "--synthetic") args.synthetic = value();
     else if (flag == "--xml") args.xml = value();
     else if (flag == "--threads") args.config.num_threads = parse_count(flag, value());

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "command_line.hpp"
 #include "weft/weft.hpp"
 
 namespace fs = std::filesystem;
@@ -58,9 +59,7 @@ constexpr int exit_failure = 125;
 constexpr int exit_cannot_execute = 126;
 constexpr int exit_not_found = 127;
 
-struct UsageError {
-  std::string message;
-};
+using weft::tools::UsageError;
 struct RunError {
   std::string message;
 };
@@ -100,25 +99,15 @@ Args parse_args(const std::vector<std::string>& argv) {
   };
   std::size_t i = 0;
   for (; i < argv.size(); ++i) {
-    std::string flag = argv[i];
-    if (flag == "--") {
+    if (argv[i] == "--") {
       ++i;
       break;
     }
-    if (flag.empty() || flag[0] != '-') break;
-    std::optional<std::string> inline_value;
-    if (const std::size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
-      inline_value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    auto value = [&]() -> std::string {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= argv.size()) throw UsageError{flag + " needs a value"};
-      return argv[++i];
-    };
-    auto no_value = [&] {
-      if (inline_value) throw UsageError{flag + " takes no value"};
-    };
+    if (argv[i].empty() || argv[i][0] != '-') break;
+    weft::tools::FlagAt at(argv, i);
+    const std::string flag = at.name();
+    auto value = [&] { return at.value(); };
+    auto no_value = [&] { at.no_value(); };
     auto set = [&](const char* variable, const char* field, std::string text) {
       args.settings.push_back({variable, field, std::move(text), flag});
     };

@@ -29,6 +29,7 @@
 #include <tbb/task_arena.h>
 
 #include "burn.hpp"
+#include "two_pools.hpp"
 #include "weft/parallel.hpp"
 #include "weft/scheduler.hpp"
 
@@ -43,20 +44,9 @@ constexpr double us_per_iteration = 10;
 // first (a crash, a kill -9), so that no spinning process outlives the run.
 constexpr const char* hog_limit_s = "600";
 
-weft::Scheduler& weft_sched() {
-  static weft::Scheduler sched([] {
-    weft::Config config = weft::Config::from_env();
-    config.num_threads = threads;
-    return config;
-  }());
-  return sched;
-}
+weft::Scheduler& weft_sched() { return weft::bench::weft_sched<threads>(); }
 
-tbb::task_arena& tbb_arena() {
-  static tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
-  static tbb::task_arena arena(static_cast<int>(threads));
-  return arena;
-}
+tbb::task_arena& tbb_arena() { return weft::bench::tbb_arena<threads>(); }
 
 using weft::bench::burn;
 

@@ -23,6 +23,7 @@
 #include <tbb/task_arena.h>
 
 #include "burn.hpp"
+#include "two_pools.hpp"
 #include "weft/parallel.hpp"
 #include "weft/scheduler.hpp"
 
@@ -30,20 +31,9 @@ namespace {
 
 constexpr unsigned threads = 2;
 
-weft::Scheduler& weft_sched() {
-  static weft::Scheduler sched([] {
-    weft::Config config = weft::Config::from_env();  // WEFT_PINNING etc. still apply
-    config.num_threads = threads;
-    return config;
-  }());
-  return sched;
-}
+weft::Scheduler& weft_sched() { return weft::bench::weft_sched<threads>(); }
 
-tbb::task_arena& tbb_arena() {
-  static tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
-  static tbb::task_arena arena(static_cast<int>(threads));
-  return arena;
-}
+tbb::task_arena& tbb_arena() { return weft::bench::tbb_arena<threads>(); }
 
 pthreadpool_t pool() {
   static pthreadpool_t p = pthreadpool_create(threads);

@@ -46,8 +46,8 @@
 
 namespace weft::detail {
 
-// Proposed Config fields map onto these (Config::hardware_counters,
-// Config::trace_capacity); the cgroup fields let tests use a fake cgroup tree.
+// Built from Config::hardware_counters, Config::trace_capacity and Config::metrics;
+// the cgroup fields let tests use a fake cgroup tree.
 struct ObserveOptions {
   bool hardware_counters = false;
   std::size_t trace_capacity = 0;  // spans kept per worker; 0 = tracing off

@@ -2,8 +2,15 @@
 //
 // A block is both the queued unit of work and, for submit(), the Future's shared state:
 // after the callable runs, its result replaces it in the same storage. Blocks are
-// recycled through a per-thread free list (src/sched/task_pool.cpp), so steady-state
-// submit and TaskGroup::run do not call malloc.
+// recycled through thread-local free lists (src/sched/task_pool.cpp): allocate_task()
+// pops from the calling thread's list, and free_task() pushes onto the list of the
+// thread that drops the block's last reference, which need not be the thread that
+// allocated it. Each list keeps at most 4096 blocks; beyond that a freed block goes
+// back to operator delete. So steady-state submit and TaskGroup::run do not call
+// malloc as long as blocks are freed on the threads that allocate them (a worker's own
+// spawns, a Future's block freed by the thread that called get()); an external thread
+// that submits fire-and-forget tasks, which workers run and free, gets a new block
+// from operator new each time.
 #pragma once
 
 #include <atomic>
@@ -84,7 +91,8 @@ static_assert(sizeof(Task) == 128, "a task block is two cache lines");
 
 // A block from the calling thread's free list (malloc only when the list is empty).
 WEFT_EXPORT Task* allocate_task();
-// Returns a block (whose contents are already destroyed) to the calling thread's list.
+// Returns a block (whose contents are already destroyed) to the calling thread's list,
+// or to operator delete when that list already holds 4096 blocks.
 WEFT_EXPORT void free_task(Task* task) noexcept;
 
 // A fresh block holding a copy of `f` (moved in). If that throws, the block goes back to

@@ -40,8 +40,9 @@ enum class Priority : unsigned char {
 inline constexpr unsigned num_priorities = 4;
 
 // What submit() does when Config::max_queued tasks are queued and not yet started
-// (README "Guarantees"). Only submits from threads that are not running one of the
-// scheduler's tasks are refused or held: a task's own spawns are always accepted.
+// (docs/reliability.md, "Guarantees"). Only submits from threads that are not running
+// one of the scheduler's tasks are refused or held: a task's own spawns are always
+// accepted.
 enum class QueuePolicy {
   unbounded,  // no limit; nothing is counted (max_queued must stay 0)
   block,      // the submitting thread waits until a worker starts a queued task
@@ -79,7 +80,7 @@ struct WEFT_EXPORT Config {
   // Put threads on SMT siblings as well as on cores when num_threads is 0.
   bool use_smt = false;
 
-  // Elastic loops (README "Shared machines and quotas"). When on, a monitor thread
+  // Elastic loops (docs/elastic.md). When on, a monitor thread
   // samples every 100 ms how long the workers waited for a CPU and whether the cgroup
   // quota throttled the process, and re-reads the CPU budget (affinity mask, quota)
   // every second: loops invite fewer threads while the process is oversubscribed or
@@ -92,7 +93,7 @@ struct WEFT_EXPORT Config {
   // at most the number of workers.
   unsigned min_workers = 0;            // WEFT_MIN_WORKERS=N
 
-  // Priority serving (README "Priorities", docs/priorities.md).
+  // Priority serving (docs/priorities.md).
   // Background workers: threads created once at the OS's idle class (SCHED_IDLE; nice 19
   // where that is refused) that run all low-priority work, while the other workers take
   // only normal, high and critical work and park while only low work exists. The kernel
@@ -120,7 +121,7 @@ struct WEFT_EXPORT Config {
   // a row, a worker takes the lowest-level work it can see first, once. 0: off.
   unsigned aging_period = 64;          // WEFT_AGING_PERIOD=N
 
-  // Backpressure (README "Guarantees"). With block or reject, at most max_queued tasks
+  // Backpressure (docs/reliability.md, "Guarantees"). With block or reject, at most max_queued tasks
   // submitted from outside the scheduler wait unstarted at once (its own tasks' spawns
   // are always accepted and counted). Counting costs two atomic RMWs on one shared
   // counter per task (queue, start); unbounded counts nothing and costs nothing.

@@ -95,8 +95,8 @@ struct TaskOptions {
   const char* name = nullptr;
 };
 
-// grain and chunk (the README's "Grain and chunk" compares them with at::parallel_for,
-// oneTBB and OpenMP):
+// grain and chunk (docs/loops.md, "Grain and chunk, next to other libraries", compares
+// them with at::parallel_for, oneTBB and OpenMP):
 //   grain  the fewest iterations worth handing to a thread, as at::parallel_for's
 //          grain_size and oneTBB's blocked_range grain mean it. weft still sizes the team
 //          from the measured cost, gives each thread one large contiguous share and

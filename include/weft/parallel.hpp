@@ -4,7 +4,7 @@
 // function below) and has two forms: a member of weft::Scheduler, and a free function
 // in namespace weft that runs on weft::default_scheduler().
 //
-// How a loop runs (details in the README section "Parallel loops"):
+// How a loop runs (details in docs/loops.md):
 //  - The range is split into contiguous shares, one per participating thread, in
 //    order: the caller runs share 0, the k-th invited worker share k. Calling the same
 //    loop again with the same size runs the same iterations on the same cores.

@@ -28,8 +28,8 @@
 // bounds the wait for a task that never returns.
 //
 // Wait depth: a waiting thread runs other tasks on its own stack, but never more than
-// a bounded number nested (README "Guarantees"); deeper, it blocks and a spare thread
-// with a fresh stack helps in its place, so chains of any length complete.
+// a bounded number nested (docs/reliability.md, "Guarantees"); deeper, it blocks and a
+// spare thread with a fresh stack helps in its place, so chains of any length complete.
 //
 // Backpressure: Config::max_queued with QueuePolicy block or reject bounds the tasks
 // that threads outside the scheduler can queue; its own tasks' spawns always go in.

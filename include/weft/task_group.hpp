@@ -15,7 +15,7 @@
 // Priority: a task's options left unset inherit the calling thread's current priority.
 // A group made by high or critical work on a worker is boosted when that work waits on
 // it: the group's queued lower tasks run first, at the waiter's level, by the waiter
-// and by idle workers (README "No priority inversion").
+// and by idle workers (docs/priorities.md, "No priority inversion").
 //
 // The destructor waits for unfinished tasks; an exception nobody collected with wait()
 // is then discarded (a destructor cannot throw). Call wait() to see it.

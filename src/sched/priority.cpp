@@ -1,5 +1,5 @@
 // Priority serving: preemption points, boosting a Future's task, the aging rule and
-// background_nice (README "Priorities").
+// background_nice (docs/priorities.md).
 //
 // Preemption: every high/critical enqueue (and every urgent loop) bumps urgent_epoch_
 // after making its work visible. A worker running low or normal work compares the epoch

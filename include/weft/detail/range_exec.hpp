@@ -24,7 +24,7 @@
 
 namespace weft::detail {
 
-// Thresholds of right-sized teams (README, "Right-sized teams"). Times are of the
+// Thresholds of right-sized teams (docs/loops.md, "Right-sized teams"). Times are of the
 // loop body as measured on the calling thread.
 namespace loop_tuning {
 // The probe (the first iterations, run and timed on the caller) grows by 4x until it

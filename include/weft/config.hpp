@@ -121,9 +121,9 @@ struct WEFT_EXPORT Config {
   // a row, a worker takes the lowest-level work it can see first, once. 0: off.
   unsigned aging_period = 64;          // WEFT_AGING_PERIOD=N
 
-  // Backpressure (docs/reliability.md, "Guarantees"). With block or reject, at most max_queued tasks
-  // submitted from outside the scheduler wait unstarted at once (its own tasks' spawns
-  // are always accepted and counted). Counting costs two atomic RMWs on one shared
+  // Backpressure (docs/reliability.md, "Guarantees"). With block or reject, at most
+  // max_queued tasks submitted from outside the scheduler wait unstarted at once (its
+  // own tasks' spawns are always accepted and counted). Counting costs two atomic RMWs on one shared
   // counter per task (queue, start); unbounded counts nothing and costs nothing.
   // block and reject need max_queued > 0; unbounded needs 0 (ConfigError otherwise).
   QueuePolicy queue_policy = QueuePolicy::unbounded;  // WEFT_QUEUE_POLICY=unbounded|block|reject

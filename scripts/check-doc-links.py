@@ -40,7 +40,7 @@ def links(path):
             if fence:
                 continue
             line = re.sub(r"`[^`]*`", "", line)  # code spans hold no links
-            for m in re.finditer(r"\]\(([^)\s]+)\)", line):
+            for m in re.finditer(r"\]\(([^)\s]*)\)", line):
                 yield number, m.group(1)
 
 
@@ -52,6 +52,10 @@ def main():
     for path in files:
         for number, target in links(path):
             if re.match(r"^[a-z]+:", target):
+                continue
+            if not target:
+                print(f"{os.path.relpath(path, ROOT)}:{number}: an empty link", file=sys.stderr)
+                bad += 1
                 continue
             file_part, _, anchor = target.partition("#")
             dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path

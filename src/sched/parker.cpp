@@ -45,6 +45,13 @@ void Parker::park_for(unsigned timeout_us) noexcept {
   if (word_.load(std::memory_order_acquire) == 0) futex_wait_for(&word_, 0, timeout_us);
 }
 
+void Parker::await(std::uint32_t reason) noexcept {
+  // acquire: as in park(). Waiting on the value seen sleeps until any bit lands; the
+  // loop goes back to sleep when it was another reason.
+  for (std::uint32_t seen; ((seen = word_.load(std::memory_order_acquire)) & reason) == 0;)
+    futex_wait(&word_, seen);
+}
+
 void Parker::unpark(std::uint32_t reason) noexcept {
   // release: what the waker did before (push a task, finish a group) is visible to the
   // woken thread. The futex wake is a syscall, but unpark only runs when a thread has

@@ -11,13 +11,11 @@
 // posted-and-not-revoked invitations, each taker decrements it when its run_slot
 // returns. So run_loop never waits for an invitation to be taken, and nothing enters
 // run_slot after it returns. The caller spins while it waits (the participants are
-// finishing their last chunks), for at most Config::spin; then a thread weft did not
-// create sleeps until the last one leaves. That matters when a participant was
-// preempted holding a chunk (another process took its core): this CPU goes idle, so
-// the kernel moves the preempted thread here at once instead of leaving it queued
-// behind the other process for the rest of a time slice (bench/run_hog.sh). A worker
-// yields instead: its Parker also takes wake-ups for new work.
-#include <sched.h>
+// finishing their last chunks), for at most Config::spin; then it sleeps until the
+// last one leaves. That matters when a participant was preempted holding a chunk
+// (another process took its core): this CPU goes idle, so the kernel moves the
+// preempted thread here at once instead of leaving it queued behind the other process
+// for the rest of a time slice (bench/run_hog.sh).
 
 #include <algorithm>
 #include <chrono>
@@ -37,7 +35,7 @@ bool in_domain(const Worker& w, LoopDomain domain) {
 
 }  // namespace
 
-void SchedulerCore::join(LoopControl& control, bool on_worker) {
+void SchedulerCore::join(LoopControl& control) {
   // done() acquires: pairs with each participant's finish_one in execute().
   std::chrono::steady_clock::time_point deadline{};
   for (unsigned round = 1; !control.active.done(); ++round) {
@@ -46,14 +44,15 @@ void SchedulerCore::join(LoopControl& control, bool on_worker) {
     const auto now = std::chrono::steady_clock::now();
     if (round == 64) deadline = now + config_.spin;
     if (now < deadline) continue;
-    if (on_worker) {
-      sched_yield();  // a participant was preempted: give it the CPU
-      continue;
-    }
+    // A worker sleeps here too (it used to yield in a loop): a participant may be
+    // waiting for low work on a background worker at the idle class, which a thread at
+    // the normal class spinning through sched_yield would starve. Nobody else wakes a
+    // worker here (it is not registered as a sleeper), except a waker that claimed its
+    // bit before its last park ended: await ignores such a late `work`.
     Parker& parker = this_thread_parker();
     parker.prepare();
     if (control.active.register_waiter(parker)) {
-      while (!control.active.done()) parker.park();
+      parker.await(Parker::done);
       control.active.unregister_waiter(parker);
     }
     return;
@@ -154,7 +153,7 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
         control.active.finish_one();  // nobody waits yet: only the count drops
       }
     }
-    join(control, self != nullptr);
+    join(control);
   }
 }
 

@@ -297,7 +297,7 @@ class SchedulerCore {
   void adapt_spin_before_park(Worker& self);
 
   // --- loops (run_loop.cpp): the caller's wait for the slots that were taken ---
-  void join(LoopControl& control, bool on_worker);
+  void join(LoopControl& control);
 
   // --- teams (team.cpp) ---
   // Waits until `w` took the invitation of `control` (true) or withdraws it (false).

@@ -316,6 +316,25 @@ TEST(RangeLoop, ReduceCombinesSegmentsInRangeOrder) {
   }
 }
 
+// A slot whose first run is a steal leaves no finished segment behind, yet its segment
+// lies inside another slot's share (seen once in a TSan soak run). Driven by hand: slot
+// 2 joins late, finds its own share gone and steals the back of slot 0's.
+TEST(RangeLoop, ReduceOrdersAFirstRunThatWasASteal) {
+  auto chunk = [](std::size_t b, std::size_t e, std::string acc) {
+    for (std::size_t i = b; i < e; ++i) acc += static_cast<char>('a' + i);
+    return acc;
+  };
+  using Chunk = decltype(chunk);
+  const std::string init;
+  weft::detail::SlotArray<weft::detail::ReduceSlot<std::string>, 16> slots(3);
+  weft::detail::ReduceExec<std::string, Chunk> reduce{chunk, init, 0, 6, 1, 0, slots};
+  reduce(0, 0, 2);  // slot 0: the front of its share [0, 4)
+  reduce(1, 4, 6);  // slot 1: its whole share
+  reduce(2, 2, 4);  // slot 2: its first run, stolen from slot 0
+  auto concat = [](std::string a, std::string b) { return a + b; };
+  EXPECT_EQ(weft::detail::combine_segments(slots, init, concat), "abcdef");
+}
+
 // ---- shares that follow throughput (ShareHint) -----------------------------------------
 
 TEST(RangeLoop, ReweightSplitsInProportionAndKeepsTheProbedFront) {

@@ -192,6 +192,31 @@ TEST(SchedBackground, WorkerWaitingForALowLoopRunsNormalWork) {
   });
 }
 
+// Low work on a background worker that spawns normal or urgent work and waits for it:
+// the background worker never runs that work itself (its class would make it wait for
+// every normal thread), so the work must reach a queue the other workers take from,
+// never the background worker's own deque. A soak hang came from that once.
+TEST(SchedBackground, LowTaskWaitingForUrgentChildrenOnABackgroundWorker) {
+  Scheduler s(make_placement(2), with_background(1));
+  test::HangWatch watch(s);
+  for (Priority child : {Priority::normal, Priority::high, Priority::critical}) {
+    std::atomic<int> ran{0};
+    std::atomic<bool> finished{false};
+    auto low = s.submit([&] {
+      TaskGroup group(s);
+      for (int i = 0; i < 8; ++i) group.run([&] { ran.fetch_add(1); }, TaskOptions{.priority = child});
+      group.wait();
+      finished.store(true);
+    }, TaskOptions{.priority = Priority::low});
+    // Not low.get(): this thread would run the children itself and hide the defect.
+    watch.wait("normal/urgent children of a low task", static_cast<long>(child), [&] {
+      while (!finished.load()) std::this_thread::yield();
+    });
+    low.get();
+    EXPECT_EQ(ran.load(), 8);
+  }
+}
+
 // A strict low task queued for an ordinary worker runs there: nobody else may run it.
 TEST(SchedBackground, StrictLowTaskRunsOnItsWorker) {
   Scheduler s(make_placement(2), auto_background());

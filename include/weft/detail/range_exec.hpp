@@ -511,8 +511,18 @@ struct ReduceExec {
 // Combines the segments of every slot in range order.
 template <class T, class Combine>
 T combine_segments(SlotArray<ReduceSlot<T>, 16>& slots, T init, Combine& combine) {
-  bool stolen = false;
-  for (unsigned k = 0; k < slots.size(); ++k) stolen = stolen || !slots[k].done.empty();
+  // Slot order is range order only when every slot ran one segment and their starts
+  // rise with the slot. A steal usually leaves a finished segment behind, but not when
+  // it was a slot's first run (its own share was empty, or taken before it joined):
+  // that segment lies inside another slot's share, so the starts decide, not `done`.
+  bool in_slot_order = true;
+  std::optional<std::size_t> previous_start;
+  for (unsigned k = 0; k < slots.size(); ++k) {
+    if (!slots[k].done.empty()) in_slot_order = false;
+    if (!slots[k].acc) continue;
+    if (previous_start && slots[k].start < *previous_start) in_slot_order = false;
+    previous_start = slots[k].start;
+  }
   std::optional<T> result;
   auto add = [&](T&& part) {
     if (result) {
@@ -521,8 +531,7 @@ T combine_segments(SlotArray<ReduceSlot<T>, 16>& slots, T init, Combine& combine
       result.emplace(std::move(part));
     }
   };
-  if (!stolen) {
-    // At most one segment per slot, and slot k's share precedes slot k+1's.
+  if (in_slot_order) {
     for (unsigned k = 0; k < slots.size(); ++k) {
       if (slots[k].acc) add(std::move(*slots[k].acc));
     }

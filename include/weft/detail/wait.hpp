@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <thread>
 
 #include "weft/export.hpp"
 
@@ -34,6 +33,9 @@ class WEFT_EXPORT Parker {
   // that leaves right after the bit lands: nothing here touches *this after the store
   // except the futex syscall, which tolerates a stale address.
   void unpark(std::uint32_t reason) noexcept;
+  // Sleeps until `reason` itself has been set since prepare() (other reasons landing
+  // meanwhile do not end the wait).
+  void await(std::uint32_t reason) noexcept;
   bool woken(std::uint32_t reason) const noexcept {
     // acquire: pairs with unpark's release, so the waker's writes are visible.
     return (word_.load(std::memory_order_acquire) & reason) != 0;
@@ -93,11 +95,11 @@ class WaitState {
   void unregister_waiter(Parker& p) noexcept {
     std::uint64_t old = state_.fetch_and(~std::uint64_t{1}, std::memory_order_acq_rel);
     if ((old >> 1) == 0) {
-      while (!p.woken(Parker::done)) {
-        // The completer is between its fetch_sub and its unpark: a few instructions,
-        // unless it was preempted there.
-        std::this_thread::yield();
-      }
+      // The completer is between its fetch_sub and its unpark: a few instructions,
+      // unless it was preempted there. Sleep rather than yield: the completer may be a
+      // background worker at the idle class, which a yielding thread at the normal
+      // class would keep off the CPU.
+      p.await(Parker::done);
     }
   }
 

@@ -36,16 +36,16 @@ void JsonWriter::before_value() {
     after_key_ = false;
     return;
   }
-  if (open_.empty()) return;
-  Open& container = open_.back();
+  if (open_containers_.empty()) return;
+  Open& container = open_containers_.back();
   if (!container.empty) out_ += ',';
   if (container.layout == Layout::one_per_line) out_ += '\n';
   container.empty = false;
 }
 
 void JsonWriter::close(char bracket) {
-  const Open container = open_.back();
-  open_.pop_back();
+  const Open container = open_containers_.back();
+  open_containers_.pop_back();
   if (container.layout == Layout::one_per_line) out_ += '\n';
   out_ += bracket;
 }
@@ -53,7 +53,7 @@ void JsonWriter::close(char bracket) {
 void JsonWriter::begin_object() {
   before_value();
   out_ += '{';
-  open_.push_back({Layout::compact, true});
+  open_containers_.push_back({Layout::compact, true});
 }
 
 void JsonWriter::end_object() { close('}'); }
@@ -61,7 +61,7 @@ void JsonWriter::end_object() { close('}'); }
 void JsonWriter::begin_array(Layout layout) {
   before_value();
   out_ += '[';
-  open_.push_back({layout, true});
+  open_containers_.push_back({layout, true});
 }
 
 void JsonWriter::end_array() { close(']'); }

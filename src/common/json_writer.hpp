@@ -45,8 +45,7 @@ class JsonWriter {
   // A whole array of unsigned integers (CPU lists, steal orders).
   void numbers(const std::vector<unsigned>& values);
 
-  // The text so far; complete once every object and array is closed.
-  const std::string& text() const { return out_; }
+  // The text, once every object and array is closed; the writer is then empty.
   std::string take() { return std::move(out_); }
 
  private:
@@ -59,7 +58,7 @@ class JsonWriter {
   void close(char bracket);
 
   std::string out_;
-  std::vector<Open> open_;
+  std::vector<Open> open_containers_;  // innermost last
   bool after_key_ = false;
 };
 

@@ -19,3 +19,15 @@ if(WEFT_BUILD_TESTS)
       "-DWEFT_BUILD_TESTS=OFF.")
   endif()
 endif()
+
+# The tests read weft's JSON back with nlohmann/json, as weft-plot does; the library
+# writes its JSON itself and depends on nothing for it.
+if(WEFT_BUILD_TESTS)
+  find_package(nlohmann_json 3 QUIET)
+  if(NOT nlohmann_json_FOUND)
+    message(FATAL_ERROR
+      "WEFT_BUILD_TESTS is ON but nlohmann/json was not found. Install it "
+      "(Debian/Ubuntu: apt-get install nlohmann-json3-dev) or configure with "
+      "-DWEFT_BUILD_TESTS=OFF.")
+  endif()
+endif()

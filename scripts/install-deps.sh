@@ -3,7 +3,7 @@
 #   bash scripts/install-deps.sh [EXTRA_PACKAGE...]   e.g. scripts/fuzz.sh adds clang
 set -euo pipefail
 packages=(g++ cmake make pkg-config libhwloc-dev libudev-dev hwloc libgtest-dev libbenchmark-dev
-          libtbb-dev libpthreadpool-dev libeigen3-dev libxnnpack-dev python3 "$@")
+          libtbb-dev libpthreadpool-dev libeigen3-dev libxnnpack-dev nlohmann-json3-dev python3 "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

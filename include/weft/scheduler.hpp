@@ -37,6 +37,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -214,7 +215,9 @@ class WEFT_EXPORT Scheduler {
 
  private:
   friend class TaskGroup;
-  detail::SchedulerCore* core_;
+  // Owned; after an incomplete try_shutdown_for the destructor releases it unfreed (see
+  // ~Scheduler), so it is never deleted under a worker that is still running.
+  std::unique_ptr<detail::SchedulerCore> core_;
 };
 
 // The process-wide scheduler, created on first use from Config::from_env() (thread-safe).
@@ -251,12 +254,12 @@ auto Scheduler::submit(F&& f, const TaskOptions& options)
   task->refs.store(2, std::memory_order_relaxed);
   task->completion.add(1);
   try {
-    detail::enqueue(core_, task, options);
+    detail::enqueue(core_.get(), task, options);
   } catch (...) {
     detail::discard_task(task);
     throw;
   }
-  return Future<R>(core_, task);
+  return Future<R>(core_.get(), task);
 }
 
 }  // namespace weft

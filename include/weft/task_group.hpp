@@ -103,7 +103,7 @@ void group_task_fn(Task* task, TaskOp op) noexcept {
 
 class TaskGroup {
  public:
-  explicit TaskGroup(Scheduler& scheduler) noexcept : core_(scheduler.core_) {
+  explicit TaskGroup(Scheduler& scheduler) noexcept : core_(scheduler.core_.get()) {
     detail::set_group_home(core_, state_);
   }
   TaskGroup(const TaskGroup&) = delete;

@@ -3,7 +3,7 @@
 #include <new>
 #include <thread>
 
-#include "observe/thread_stats.hpp"
+#include "common/thread_id.hpp"
 
 namespace weft::detail {
 

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "common/small_file.hpp"
 #include "observe/text_field.hpp"
-#include "observe/thread_stats.hpp"
 #include "topology/cpu_budget.hpp"
 
 namespace weft::detail {

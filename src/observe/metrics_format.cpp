@@ -1,82 +1,81 @@
 // Metrics::to_json and Metrics::to_string.
 #include <cinttypes>
-#include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 
-#include "observe/json_escape.hpp"
+#include "common/json_writer.hpp"
 #include "weft/metrics.hpp"
 
 namespace weft {
 
+using detail::JsonWriter;
+
 namespace {
 
-void append_u64(std::string& out, std::uint64_t v) { out += std::to_string(v); }
-
-void append_double(std::string& out, double v) {
-  if (!std::isfinite(v)) {
-    out += "null";  // JSON has no inf/nan
-    return;
-  }
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6g", v);
-  out += buffer;
-}
-
-void append_optional(std::string& out, const std::optional<std::uint64_t>& v) {
+void write_optional(JsonWriter& json, const std::optional<std::uint64_t>& v) {
   if (v) {
-    append_u64(out, *v);
+    json.number(*v);
   } else {
-    out += "null";
+    json.null();
   }
 }
 
-struct JsonObject {
-  std::string& out;
-  bool first = true;
-  explicit JsonObject(std::string& o) : out(o) { out += '{'; }
-  ~JsonObject() { out += '}'; }
-  std::string& key(const char* k) {
-    if (!first) out += ',';
-    first = false;
-    detail::append_json_string(out, k);
-    out += ':';
-    return out;
+void write_per_priority(JsonWriter& json, const std::array<std::uint64_t, num_priorities>& v) {
+  json.begin_object();
+  for (unsigned p = 0; p < num_priorities; ++p) {
+    json.key(to_string(static_cast<Priority>(p)));
+    json.number(v[p]);
   }
-};
-
-void append_per_priority(std::string& out, const std::array<std::uint64_t, num_priorities>& v) {
-  JsonObject o(out);
-  for (unsigned p = 0; p < num_priorities; ++p) append_u64(o.key(to_string(static_cast<Priority>(p))), v[p]);
+  json.end_object();
 }
 
-void append_worker(std::string& out, const WorkerMetrics& w) {
-  JsonObject o(out);
-  o.key("worker") += std::to_string(w.worker);
-  o.key("core") += std::to_string(w.core);
-  o.key("numa_node") += std::to_string(w.numa_node);
-  o.key("last_cpu") += std::to_string(w.last_cpu);
-  o.key("background") += w.background ? "true" : "false";
-  append_per_priority(o.key("tasks_run"), w.tasks_run);
-  append_u64(o.key("tasks_total"), w.tasks_total());
-  append_u64(o.key("loop_chunks"), w.loop_chunks);
-  append_u64(o.key("steals_attempted"), w.steals_attempted);
-  append_u64(o.key("steals_succeeded"), w.steals_succeeded);
-  append_u64(o.key("steals_same_l3"), w.steals_same_l3);
-  append_u64(o.key("steals_same_numa"), w.steals_same_numa);
-  append_u64(o.key("steals_remote"), w.steals_remote);
-  append_u64(o.key("busy_ns"), w.busy_ns);
-  append_u64(o.key("spinning_ns"), w.spinning_ns);
-  append_u64(o.key("parked_ns"), w.parked_ns);
-  append_u64(o.key("parks"), w.parks);
-  append_u64(o.key("wakeups"), w.wakeups);
-  append_optional(o.key("voluntary_switches"), w.voluntary_switches);
-  append_optional(o.key("involuntary_switches"), w.involuntary_switches);
-  append_u64(o.key("migrations"), w.migrations);
-  append_per_priority(o.key("queue_depth"), w.queue_depth);
-  append_optional(o.key("cache_references"), w.cache_references);
-  append_optional(o.key("cache_misses"), w.cache_misses);
-  append_optional(o.key("instructions"), w.instructions);
+void write_worker(JsonWriter& json, const WorkerMetrics& w) {
+  json.begin_object();
+  json.key("worker");
+  json.number(w.worker);
+  json.key("core");
+  json.number(w.core);
+  json.key("numa_node");
+  json.number(w.numa_node);
+  json.key("last_cpu");
+  json.number(w.last_cpu);
+  json.key("background");
+  json.boolean(w.background);
+  json.key("tasks_run");
+  write_per_priority(json, w.tasks_run);
+  const std::pair<const char*, std::uint64_t> counters[] = {
+      {"tasks_total", w.tasks_total()},
+      {"loop_chunks", w.loop_chunks},
+      {"steals_attempted", w.steals_attempted},
+      {"steals_succeeded", w.steals_succeeded},
+      {"steals_same_l3", w.steals_same_l3},
+      {"steals_same_numa", w.steals_same_numa},
+      {"steals_remote", w.steals_remote},
+      {"busy_ns", w.busy_ns},
+      {"spinning_ns", w.spinning_ns},
+      {"parked_ns", w.parked_ns},
+      {"parks", w.parks},
+      {"wakeups", w.wakeups}};
+  for (const auto& [name, value] : counters) {
+    json.key(name);
+    json.number(value);
+  }
+  json.key("voluntary_switches");
+  write_optional(json, w.voluntary_switches);
+  json.key("involuntary_switches");
+  write_optional(json, w.involuntary_switches);
+  json.key("migrations");
+  json.number(w.migrations);
+  json.key("queue_depth");
+  write_per_priority(json, w.queue_depth);
+  json.key("cache_references");
+  write_optional(json, w.cache_references);
+  json.key("cache_misses");
+  write_optional(json, w.cache_misses);
+  json.key("instructions");
+  write_optional(json, w.instructions);
+  json.end_object();
 }
 
 std::string percent(std::uint64_t part, double whole) {
@@ -138,33 +137,36 @@ std::string duration(std::uint64_t ns) {
 }  // namespace
 
 std::string Metrics::to_json() const {
-  std::string out;
-  {
-    JsonObject o(out);
-    append_u64(o.key("window_ns"), window_ns);
-    append_double(o.key("cpu_budget"), cpu_budget);
-    append_optional(o.key("throttled_periods"), throttled_periods);
-    append_optional(o.key("throttled_ns"), throttled_ns);
-    append_u64(o.key("spin_cut_ns"), spin_cut_ns);
-    append_optional(o.key("queued_high_water"), queued_high_water);
-    if (adaptive_threads) {
-      append_u64(o.key("adaptive_threads"), *adaptive_threads);
-    } else {
-      o.key("adaptive_threads") += "null";
-    }
-    append_u64(o.key("adaptive_changes"), adaptive_changes);
-    detail::append_json_string(o.key("adaptive_reason"), adaptive_reason);
-    append_double(o.key("imbalance"), imbalance);
-    append_worker(o.key("totals"), totals);
-    std::string& a = o.key("workers");
-    a += '[';
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-      if (i) a += ',';
-      append_worker(a, workers[i]);
-    }
-    a += ']';
-  }
-  return out;
+  JsonWriter json;
+  json.begin_object();
+  json.key("window_ns");
+  json.number(window_ns);
+  json.key("cpu_budget");
+  json.number(cpu_budget);
+  json.key("throttled_periods");
+  write_optional(json, throttled_periods);
+  json.key("throttled_ns");
+  write_optional(json, throttled_ns);
+  json.key("spin_cut_ns");
+  json.number(spin_cut_ns);
+  json.key("queued_high_water");
+  write_optional(json, queued_high_water);
+  json.key("adaptive_threads");
+  write_optional(json, adaptive_threads);
+  json.key("adaptive_changes");
+  json.number(adaptive_changes);
+  json.key("adaptive_reason");
+  json.string(adaptive_reason);
+  json.key("imbalance");
+  json.number(imbalance);
+  json.key("totals");
+  write_worker(json, totals);
+  json.key("workers");
+  json.begin_array();
+  for (const WorkerMetrics& w : workers) write_worker(json, w);
+  json.end_array();
+  json.end_object();
+  return json.take();
 }
 
 std::string Metrics::to_string() const {

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "common/thread_id.hpp"
 #include "observe/cgroup_stats.hpp"
 #include "observe/thread_stats.hpp"
 

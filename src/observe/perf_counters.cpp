@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "observe/thread_stats.hpp"
+#include "common/small_file.hpp"
 
 namespace weft::detail {
 

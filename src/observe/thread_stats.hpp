@@ -19,9 +19,6 @@ struct ContextSwitches {
   std::uint64_t involuntary = 0;  // the kernel preempted it for another runnable thread
 };
 
-// The calling thread's kernel id (gettid).
-pid_t current_tid() noexcept;
-
 // From the text of a /proc/<pid>/task/<tid>/status file; nullopt when either line
 // (voluntary_ctxt_switches, nonvoluntary_ctxt_switches) is missing or malformed.
 std::optional<ContextSwitches> parse_context_switches(std::string_view status);
@@ -33,8 +30,5 @@ std::optional<ContextSwitches> read_context_switches(pid_t tid);
 // (/proc/self/task/<tid>/schedstat, second field); nullopt when it is gone, or the
 // kernel keeps no schedstats.
 std::optional<std::uint64_t> read_run_delay_ns(pid_t tid);
-
-// Reads a whole small file (procfs, cgroupfs); nullopt when it cannot be opened.
-std::optional<std::string> read_small_file(const std::string& path);
 
 }  // namespace weft::detail

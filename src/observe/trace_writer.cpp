@@ -7,19 +7,36 @@
 #include <cstring>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 
-#include "observe/json_escape.hpp"
+#include "common/json_writer.hpp"
 
 namespace weft::detail {
 
 namespace {
 
 // Microseconds with nanosecond precision, the unit the trace-event format uses.
-void append_us(std::string& out, std::uint64_t ns) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%" PRIu64 ".%03u", ns / 1000,
+void write_us(JsonWriter& json, std::uint64_t ns) {
+  char digits[32];
+  std::snprintf(digits, sizeof digits, "%" PRIu64 ".%03u", ns / 1000,
                 static_cast<unsigned>(ns % 1000));
-  out += buffer;
+  json.raw_value(digits);
+}
+
+// The members every event starts with; the caller closes the object.
+void begin_event(JsonWriter& json, const char* phase, std::string_view name) {
+  json.begin_object();
+  json.key("ph");
+  json.string(phase);
+  json.key("name");
+  json.string(name);
+}
+
+void write_thread(JsonWriter& json, int pid, long tid) {
+  json.key("pid");
+  json.number(pid);
+  json.key("tid");
+  json.number(tid);
 }
 
 std::string track_label(const TraceTrack& t) {
@@ -40,11 +57,20 @@ std::string track_label(const TraceTrack& t) {
 
 std::string trace_to_json(const std::vector<TraceTrack>& tracks, std::uint64_t origin_ns, int pid,
                           const std::vector<TraceDecision>& decisions) {
-  const std::string pid_text = std::to_string(pid);
-  std::string out;
-  out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
-  out += "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + pid_text +
-         ",\"tid\":0,\"args\":{\"name\":\"weft\"}}";
+  JsonWriter json;
+  json.begin_object();
+  json.key("displayTimeUnit");
+  json.string("ns");
+  json.key("traceEvents");
+  json.begin_array(JsonWriter::Layout::one_per_line);
+  begin_event(json, "M", "process_name");
+  write_thread(json, pid, 0);
+  json.key("args");
+  json.begin_object();
+  json.key("name");
+  json.string("weft");
+  json.end_object();
+  json.end_object();
   std::uint64_t dropped = 0;
   std::set<long> worker_tids;
   long last_worker = -1;
@@ -64,13 +90,22 @@ std::string trace_to_json(const std::vector<TraceTrack>& tracks, std::uint64_t o
                                                        : track.caller_tid;
       sort = next_sort++;
     }
-    const std::string tid_text = std::to_string(tid);
-    out += ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" + pid_text + ",\"tid\":" + tid_text +
-           ",\"args\":{\"name\":";
-    append_json_string(out, track_label(track));
-    out += "}}";
-    out += ",\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":" + pid_text +
-           ",\"tid\":" + tid_text + ",\"args\":{\"sort_index\":" + std::to_string(sort) + "}}";
+    begin_event(json, "M", "thread_name");
+    write_thread(json, pid, tid);
+    json.key("args");
+    json.begin_object();
+    json.key("name");
+    json.string(track_label(track));
+    json.end_object();
+    json.end_object();
+    begin_event(json, "M", "thread_sort_index");
+    write_thread(json, pid, tid);
+    json.key("args");
+    json.begin_object();
+    json.key("sort_index");
+    json.number(sort);
+    json.end_object();
+    json.end_object();
     // Viewers nest complete events on one track by start time, outer (longer) first.
     std::vector<Span> spans = track.spans;
     std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
@@ -80,40 +115,54 @@ std::string trace_to_json(const std::vector<TraceTrack>& tracks, std::uint64_t o
       const std::uint64_t begin = std::max(s.begin_ns, origin_ns);
       const std::uint64_t end = std::max(s.end_ns, begin);
       const char* kind = s.kind == SpanKind::task ? "task" : "loop";
-      out += ",\n{\"ph\":\"X\",\"name\":";
-      append_json_string(out, s.name != nullptr ? s.name : kind);
-      out += ",\"cat\":\"";
-      out += kind;
-      out += "\",\"pid\":" + pid_text + ",\"tid\":" + tid_text + ",\"ts\":";
-      append_us(out, begin - origin_ns);
-      out += ",\"dur\":";
-      append_us(out, end - begin);
-      out += ",\"args\":{\"priority\":\"";
-      out += to_string(s.priority);
-      out += "\"}}";
+      begin_event(json, "X", s.name != nullptr ? s.name : kind);
+      json.key("cat");
+      json.string(kind);
+      write_thread(json, pid, tid);
+      json.key("ts");
+      write_us(json, begin - origin_ns);
+      json.key("dur");
+      write_us(json, end - begin);
+      json.key("args");
+      json.begin_object();
+      json.key("priority");
+      json.string(to_string(s.priority));
+      json.end_object();
+      json.end_object();
     }
   }
   // Decisions: a counter (its own track in the viewer) and an instant event with why.
   for (const TraceDecision& d : decisions) {
     const std::uint64_t ts = std::max(d.time_ns, origin_ns) - origin_ns;
-    out += ",\n{\"ph\":\"C\",\"name\":";
-    append_json_string(out, d.name);
-    out += ",\"pid\":" + pid_text + ",\"tid\":0,\"ts\":";
-    append_us(out, ts);
-    char value[32];
-    std::snprintf(value, sizeof value, "%g", d.value);
-    out += ",\"args\":{\"value\":";
-    out += value;
-    out += "}}";
+    begin_event(json, "C", d.name);
+    write_thread(json, pid, 0);
+    json.key("ts");
+    write_us(json, ts);
+    json.key("args");
+    json.begin_object();
+    json.key("value");
+    json.number(d.value);
+    json.end_object();
+    json.end_object();
     if (d.why.empty()) continue;
-    out += ",\n{\"ph\":\"i\",\"s\":\"p\",\"name\":";
-    append_json_string(out, d.why);
-    out += ",\"cat\":\"decision\",\"pid\":" + pid_text + ",\"tid\":0,\"ts\":";
-    append_us(out, ts);
-    out += "}";
+    begin_event(json, "i", d.why);
+    json.key("s");
+    json.string("p");  // process scope: the line spans every track
+    json.key("cat");
+    json.string("decision");
+    write_thread(json, pid, 0);
+    json.key("ts");
+    write_us(json, ts);
+    json.end_object();
   }
-  out += "\n],\"otherData\":{\"dropped_spans\":" + std::to_string(dropped) + "}}\n";
-  return out;
+  json.end_array();
+  json.key("otherData");
+  json.begin_object();
+  json.key("dropped_spans");
+  json.number(dropped);
+  json.end_object();
+  json.end_object();
+  return json.take() + "\n";
 }
 
 void write_text_file(const std::string& path, const std::string& text) {

@@ -38,13 +38,13 @@
 // inheritance (docs/priorities.md).
 #include <sched.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <string>
 
+#include "common/thread_id.hpp"
 #include "sched/scheduler_core.hpp"
 
 namespace weft::detail {
@@ -102,7 +102,7 @@ void SchedulerCore::become_background(Worker&) {
   param.sched_priority = 0;
   if (sched_setscheduler(0, SCHED_IDLE, &param) == 0) return;
   // Refused (a seccomp filter, an old kernel): the lowest nice value instead.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+  setpriority(PRIO_PROCESS, static_cast<id_t>(current_tid()), 19);
 }
 
 unsigned SchedulerCore::post_handoff(LoopControl& control, unsigned threads, LoopDomain domain) {

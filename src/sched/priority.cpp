@@ -46,16 +46,16 @@
 // CAP_SYS_NICE or a large enough RLIMIT_NICE: without them the feature stays off
 // (a worker that lowered and could not raise again would serve urgent work slowly).
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <utility>
 
+#include "common/small_file.hpp"
+#include "common/thread_id.hpp"
 #include "sched/scheduler_core.hpp"
 #include "weft/detail/preempt.hpp"
 #include "weft/future.hpp"
@@ -68,7 +68,7 @@ namespace {
 
 // CAP_SYS_NICE (bit 23) in the effective capability set, from /proc (no libcap).
 bool has_cap_sys_nice() {
-  std::ifstream status("/proc/self/status");
+  std::istringstream status(read_small_file("/proc/self/status").value_or(""));
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("CapEff:", 0) == 0) {
@@ -79,8 +79,6 @@ bool has_cap_sys_nice() {
   }
   return false;
 }
-
-long this_tid() { return syscall(SYS_gettid); }
 
 }  // namespace
 
@@ -113,7 +111,7 @@ void SchedulerCore::set_worker_level(Worker& self, unsigned level, bool entering
   const bool want = level == level_of(Priority::low);
   if (want == self.niced) return;
   const int target = want ? std::min(19, base_nice_ + config_.background_nice) : base_nice_;
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(this_tid()), target) != 0) {
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(current_tid()), target) != 0) {
     // Not expected after the probe (someone changed our limits): stop lowering. A
     // worker that is still niced restores at its next try or stays low (never a crash).
     if (!want) nice_failed_.store(true, std::memory_order_relaxed);  // relaxed: a flag
@@ -127,7 +125,7 @@ void SchedulerCore::set_worker_level(Worker& self, unsigned level, bool entering
 // it even reaches the work). One syscall per park that follows a low stretch.
 void SchedulerCore::end_low_stretch(Worker& self) {
   if (!self.niced) return;
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(this_tid()), base_nice_) == 0) {
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(current_tid()), base_nice_) == 0) {
     self.niced = false;
   } else {
     nice_failed_.store(true, std::memory_order_relaxed);  // relaxed: a flag

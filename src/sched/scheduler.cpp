@@ -6,12 +6,12 @@
 namespace weft {
 
 Scheduler::Scheduler(const Placement& placement, const Config& config)
-    : core_(new detail::SchedulerCore(placement, config)) {}
+    : core_(std::make_unique<detail::SchedulerCore>(placement, config)) {}
 
 // After an incomplete try_shutdown_for a worker may still be inside a task that never
 // returns: then the core is leaked, not freed under it (shutdown.cpp).
 Scheduler::~Scheduler() {
-  if (core_->finish_for_destruction()) delete core_;
+  if (!core_->finish_for_destruction()) static_cast<void>(core_.release());
 }
 
 ShutdownResult Scheduler::try_shutdown_for(std::chrono::milliseconds timeout) {

@@ -20,6 +20,7 @@
 // task wakes at most one sleeper.
 #include "sched/scheduler_core.hpp"
 
+#include <bit>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -147,7 +148,7 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
   }
 
   for (std::size_t w = 0; w < sleeper_words_; ++w)
-    unreserved_workers_ += static_cast<unsigned>(__builtin_popcountll(unreserved_mask_[w]));
+    unreserved_workers_ += static_cast<unsigned>(std::popcount(unreserved_mask_[w]));
 
   // Threads last: everything they read is built. pthread_create synchronizes.
   for (auto& w : workers_) {
@@ -314,7 +315,7 @@ void SchedulerCore::wake_one(unsigned level) {
                                             : unreserved_mask_[w];
     std::uint64_t candidates = sleepers_[w].load(std::memory_order_relaxed) & mask;
     while (candidates != 0) {
-      unsigned bit = static_cast<unsigned>(__builtin_ctzll(candidates));
+      unsigned bit = static_cast<unsigned>(std::countr_zero(candidates));
       if (try_wake(static_cast<unsigned>(w * 64 + bit))) return;
       candidates &= candidates - 1;
     }
@@ -345,7 +346,7 @@ unsigned SchedulerCore::awake_workers() const {
     // relaxed: a sizing hint for the loop family; a stale bit costs a little time
     // (a wake-up, or a share the caller steals back), never correctness.
     parked += static_cast<unsigned>(
-        __builtin_popcountll(sleepers_[w].load(std::memory_order_relaxed) & unreserved_mask_[w]));
+        std::popcount(sleepers_[w].load(std::memory_order_relaxed) & unreserved_mask_[w]));
   }
   return unreserved_workers_ - std::min(parked, unreserved_workers_);
 }

@@ -17,14 +17,21 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "observe/json_reader.hpp"
+#include <nlohmann/json.hpp>
 
 namespace {
 
-namespace json = weft::detail::json;
+using nlohmann::json;
+
+// Well-formed JSON that is not a trace weft-plot can draw.
+class TraceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 constexpr const char* usage =
     "usage: weft-plot TRACE.json OUT.svg\n"
@@ -83,42 +90,54 @@ std::string fmt(double v, int decimals = 2) {
   return buffer;
 }
 
-long long tid_of(const json::Value& event) {
-  const json::Value* tid = event.find("tid");
-  if (tid == nullptr || !tid->is_number()) throw json::Error("trace: an event without a numeric \"tid\"");
-  return static_cast<long long>(tid->as_number());
+// The member `key` of `value`; nullptr when `value` is not an object or lacks it.
+const json* member(const json& value, const char* key) {
+  if (!value.is_object()) return nullptr;
+  const auto it = value.find(key);
+  return it != value.end() ? &*it : nullptr;
 }
 
-std::map<long long, Lane> read_lanes(const json::Value& doc) {
-  const json::Value* events = doc.is_array() ? &doc : doc.find("traceEvents");
-  if (events == nullptr) throw json::Error("trace: no \"traceEvents\" array");
+// The string member `key` of `value`; nullptr when absent or not a string.
+const std::string* string_member(const json& value, const char* key) {
+  const json* found = member(value, key);
+  return found != nullptr && found->is_string() ? found->get_ptr<const std::string*>() : nullptr;
+}
+
+long long tid_of(const json& event) {
+  const json* tid = member(event, "tid");
+  if (tid == nullptr || !tid->is_number()) throw TraceError("trace: an event without a numeric \"tid\"");
+  return tid->get<long long>();
+}
+
+std::map<long long, Lane> read_lanes(const json& doc) {
+  const json* events = doc.is_array() ? &doc : member(doc, "traceEvents");
+  if (events == nullptr || !events->is_array()) throw TraceError("trace: no \"traceEvents\" array");
   std::map<long long, Lane> lanes;
-  for (const json::Value& e : events->as_array()) {
-    const json::Value* ph = e.find("ph");
-    if (ph == nullptr || !ph->is_string()) continue;
-    if (ph->as_string() == "M") {
-      const json::Value* name = e.find("name");
-      if (name == nullptr || !name->is_string()) continue;
-      const json::Value* args = e.find("args");
-      if (name->as_string() == "thread_name") {
-        const json::Value* label = args != nullptr ? args->find("name") : nullptr;
-        if (label != nullptr && label->is_string()) lanes[tid_of(e)].label = label->as_string();
-      } else if (name->as_string() == "thread_sort_index") {
-        const json::Value* index = args != nullptr ? args->find("sort_index") : nullptr;
+  for (const json& e : *events) {
+    const std::string* ph = string_member(e, "ph");
+    if (ph == nullptr) continue;
+    if (*ph == "M") {
+      const std::string* name = string_member(e, "name");
+      if (name == nullptr) continue;
+      const json* args = member(e, "args");
+      if (*name == "thread_name") {
+        const std::string* label = args != nullptr ? string_member(*args, "name") : nullptr;
+        if (label != nullptr) lanes[tid_of(e)].label = *label;
+      } else if (*name == "thread_sort_index") {
+        const json* index = args != nullptr ? member(*args, "sort_index") : nullptr;
         if (index != nullptr && index->is_number()) {
           Lane& lane = lanes[tid_of(e)];
           lane.has_sort_index = true;
-          lane.sort_index = index->as_number();
+          lane.sort_index = index->get<double>();
         }
       }
-    } else if (ph->as_string() == "X") {
+    } else if (*ph == "X") {
       PlotSpan s;
-      s.begin_us = e.at("ts").as_number();
-      s.end_us = s.begin_us + std::max(0.0, e.at("dur").as_number());
-      if (const json::Value* args = e.find("args"))
-        if (const json::Value* p = args->find("priority"); p != nullptr && p->is_string())
-          s.priority = priority_index(p->as_string());
-      if (const json::Value* n = e.find("name"); n != nullptr && n->is_string()) s.name = n->as_string();
+      s.begin_us = e.at("ts").get<double>();
+      s.end_us = s.begin_us + std::max(0.0, e.at("dur").get<double>());
+      if (const json* args = member(e, "args"))
+        if (const std::string* p = string_member(*args, "priority")) s.priority = priority_index(*p);
+      if (const std::string* n = string_member(e, "name")) s.name = *n;
       lanes[tid_of(e)].spans.push_back(std::move(s));
     }
   }
@@ -304,7 +323,8 @@ int main(int argc, char** argv) {
   std::string svg;
   try {
     svg = render(read_lanes(json::parse(text.str())));
-  } catch (const json::Error& e) {
+  } catch (const std::exception& e) {
+    // json::exception (malformed JSON, a member of the wrong type) or TraceError.
     std::fprintf(stderr, "weft-plot: '%s': %s\n", in_path.c_str(), e.what());
     return 1;
   }

@@ -7,9 +7,11 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "command_line.hpp"
+#include "common/json_writer.hpp"
 #include "weft/weft.hpp"
 
 namespace {
@@ -104,19 +106,6 @@ Args parse_args(const std::vector<std::string>& argv, weft::Config config) {
   return args;
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else out += c;
-  }
-  return out + "\"";
-}
-
 std::string partition_text(const weft::Config& c) {
   if (!c.partition) return {};
   std::string out = std::to_string(c.partition->index);
@@ -147,27 +136,58 @@ std::string config_text(const weft::Config& c, const std::vector<std::string>& e
 
 std::string report_json(const weft::Topology& t, const Args& args, const weft::Placement& p) {
   const weft::Config& c = args.config;
-  std::ostringstream out;
-  out << "{\"topology\":{\"source\":" << json_string(t.source()) << ",\"packages\":"
-      << t.num_packages() << ",\"numa_nodes\":" << t.num_numa_nodes() << ",\"l3\":" << t.num_l3()
-      << ",\"l2\":" << t.num_l2() << ",\"cores\":" << t.num_cores() << ",\"pus\":" << t.num_pus()
-      << ",\"core_kinds\":" << t.num_core_kinds() << "},\"budget\":{\"allowed_pus\":"
-      << t.budget().allowed_pus.size() << ",\"quota\":";
-  if (t.budget().quota) out << *t.budget().quota; else out << "null";
-  out << ",\"cpus\":" << t.budget().cpus() << "},\"config\":{\"num_threads\":" << c.num_threads
-      << ",\"pinning\":" << (c.pinning ? json_string(weft::to_string(*c.pinning)) : "null")
-      << ",\"cpuset\":" << json_string(c.cpuset)
-      << ",\"partition\":"
-      << (c.partition ? json_string(partition_text(c)) : std::string("null"))
-      << ",\"reserved_workers\":" << c.reserved_workers << ",\"use_smt\":"
-      << (c.use_smt ? "true" : "false") << ",\"spin_us\":" << c.spin.count()
-      << ",\"background_workers\":"
-      << (c.background_workers ? std::to_string(*c.background_workers) : std::string("null"))
-      << "},\"environment\":[";
-  for (std::size_t i = 0; i < args.env_origins.size(); ++i)
-    out << (i ? "," : "") << json_string(args.env_origins[i]);
-  out << "],\"placement\":" << p.to_json() << "}\n";
-  return out.str();
+  weft::detail::JsonWriter json;
+  json.begin_object();
+  json.key("topology");
+  json.begin_object();
+  json.key("source");
+  json.string(t.source());
+  const std::pair<const char*, unsigned> counts[] = {
+      {"packages", t.num_packages()}, {"numa_nodes", t.num_numa_nodes()},
+      {"l3", t.num_l3()},             {"l2", t.num_l2()},
+      {"cores", t.num_cores()},       {"pus", t.num_pus()},
+      {"core_kinds", t.num_core_kinds()}};
+  for (const auto& [name, count] : counts) {
+    json.key(name);
+    json.number(count);
+  }
+  json.end_object();
+  json.key("budget");
+  json.begin_object();
+  json.key("allowed_pus");
+  json.number(t.budget().allowed_pus.size());
+  json.key("quota");
+  if (t.budget().quota) json.number(*t.budget().quota); else json.null();
+  json.key("cpus");
+  json.number(t.budget().cpus());
+  json.end_object();
+  json.key("config");
+  json.begin_object();
+  json.key("num_threads");
+  json.number(c.num_threads);
+  json.key("pinning");
+  if (c.pinning) json.string(weft::to_string(*c.pinning)); else json.null();
+  json.key("cpuset");
+  json.string(c.cpuset);
+  json.key("partition");
+  if (c.partition) json.string(partition_text(c)); else json.null();
+  json.key("reserved_workers");
+  json.number(c.reserved_workers);
+  json.key("use_smt");
+  json.boolean(c.use_smt);
+  json.key("spin_us");
+  json.number(c.spin.count());
+  json.key("background_workers");
+  if (c.background_workers) json.number(*c.background_workers); else json.null();
+  json.end_object();
+  json.key("environment");
+  json.begin_array();
+  for (const std::string& origin : args.env_origins) json.string(origin);
+  json.end_array();
+  json.key("placement");
+  json.raw_value(p.to_json());
+  json.end_object();
+  return json.take() + "\n";
 }
 
 int probe(const Args& args) {

@@ -11,22 +11,15 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
+
+#include "common/small_file.hpp"
 
 namespace weft::detail {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::optional<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 bool parse_integer(std::string_view s, long long& out) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -54,7 +47,7 @@ std::vector<std::string_view> words(std::string_view text) {
 }
 
 std::optional<double> read_v2(const fs::path& file) {
-  const auto text = read_file(file);
+  const auto text = read_small_file(file.string());
   if (!text) return std::nullopt;
   const auto w = words(*text);
   constexpr const char* expected = "'max [<period>]' or '<quota> <period>' in microseconds";
@@ -69,14 +62,14 @@ std::optional<double> read_v2(const fs::path& file) {
 }
 
 std::optional<double> read_v1(const fs::path& quota_file, const fs::path& period_file) {
-  const auto quota_text = read_file(quota_file);
+  const auto quota_text = read_small_file(quota_file.string());
   if (!quota_text) return std::nullopt;
   const auto q = words(*quota_text);
   long long quota = 0;
   if (q.size() != 1 || !parse_integer(q[0], quota) || quota == 0 || quota < -1)
     throw_malformed(quota_file, *quota_text, "-1 or a positive number of microseconds");
   if (quota == -1) return std::nullopt;
-  const auto period_text = read_file(period_file);
+  const auto period_text = read_small_file(period_file.string());
   if (!period_text)
     throw TopologyError("cgroup: '" + quota_file.string() + "' sets a quota but '" +
                         period_file.string() + "' cannot be read");
@@ -218,7 +211,7 @@ std::optional<double> read_cgroup_quota(const ProbeOptions& options) {
   if (!options.resolve_self) return read_cgroup_dir_quota(options.cgroup_root);
   // Without /proc/self/cgroup (not Linux, or /proc not mounted) there is no cgroup to
   // read a quota from; the affinity mask still bounds the budget.
-  const auto self = read_file("/proc/self/cgroup");
+  const auto self = read_small_file("/proc/self/cgroup");
   if (!self) return std::nullopt;
   return read_cgroup_quota(options.cgroup_root, *self);
 }

@@ -20,8 +20,9 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <utility>
 
-#include "observe/json_escape.hpp"
+#include "common/json_writer.hpp"
 #include "topology/cpu_list.hpp"
 #include "weft/topology.hpp"
 
@@ -258,12 +259,6 @@ std::string format_number(double value) {
   return buf;
 }
 
-void json_list(std::ostringstream& out, const std::vector<unsigned>& ids) {
-  out << '[';
-  for (std::size_t i = 0; i < ids.size(); ++i) out << (i ? "," : "") << ids[i];
-  out << ']';
-}
-
 }  // namespace
 
 Placement plan_placement(const Topology& topology, const Config& config) {
@@ -371,27 +366,40 @@ std::string Placement::describe() const {
 }
 
 std::string Placement::to_json() const {
-  std::ostringstream out;
-  out << "{\"num_threads\":" << num_threads() << ",\"cpu_budget\":" << format_number(cpu_budget)
-      << ",\"pinning\":\"" << to_string(pinning) << "\",\"pinning_reason\":";
-  std::string reason;
-  detail::append_json_string(reason, pinning_reason);
-  out << reason << ",\"caller_cpus\":";
-  json_list(out, caller_cpus);
-  out << ",\"workers\":[";
-  for (std::size_t i = 0; i < workers.size(); ++i) {
-    const WorkerPlacement& w = workers[i];
-    out << (i ? "," : "") << "{\"cpus\":";
-    json_list(out, w.cpus);
-    out << ",\"core\":" << w.core << ",\"package\":" << w.package << ",\"numa_node\":"
-        << w.numa_node << ",\"l3\":" << w.l3 << ",\"l2\":" << w.l2 << ",\"core_kind\":"
-        << w.core_kind << ",\"reserved\":" << (w.reserved ? "true" : "false")
-        << ",\"steal_order\":";
-    json_list(out, w.steal_order);
-    out << '}';
+  detail::JsonWriter json;
+  json.begin_object();
+  json.key("num_threads");
+  json.number(num_threads());
+  json.key("cpu_budget");
+  json.number(cpu_budget);
+  json.key("pinning");
+  json.string(to_string(pinning));
+  json.key("pinning_reason");
+  json.string(pinning_reason);
+  json.key("caller_cpus");
+  json.numbers(caller_cpus);
+  json.key("workers");
+  json.begin_array();
+  for (const WorkerPlacement& w : workers) {
+    json.begin_object();
+    json.key("cpus");
+    json.numbers(w.cpus);
+    const std::pair<const char*, unsigned> places[] = {
+        {"core", w.core}, {"package", w.package}, {"numa_node", w.numa_node},
+        {"l3", w.l3},     {"l2", w.l2},           {"core_kind", w.core_kind}};
+    for (const auto& [name, index] : places) {
+      json.key(name);
+      json.number(index);
+    }
+    json.key("reserved");
+    json.boolean(w.reserved);
+    json.key("steal_order");
+    json.numbers(w.steal_order);
+    json.end_object();
   }
-  out << "]}";
-  return out.str();
+  json.end_array();
+  json.end_object();
+  return json.take();
 }
 
 }  // namespace weft

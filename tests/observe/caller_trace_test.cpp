@@ -14,16 +14,20 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "common/thread_id.hpp"
 #include "observe/caller_trace.hpp"
-#include "observe/json_reader.hpp"
 #include "observe/observer.hpp"
-#include "observe/thread_stats.hpp"
 #include "observe/trace_writer.hpp"
 #include "temp_dir.hpp"
 
 extern char** environ;
 
 namespace weft::detail {
+
+using json = nlohmann::json;
+
 namespace {
 
 using State = WorkerObserver::State;
@@ -57,8 +61,8 @@ TEST(ObserveCallerTrace, OffRecordsNothing) {
   Observer observer(placement(2), ObserveOptions{});
   EXPECT_EQ(observer.caller_traces(), nullptr);
   { ObservedSpan span(nullptr, observer.caller_traces(), SpanKind::loop, Priority::normal, "x"); }
-  const json::Value doc = json::parse(observer.trace_json());
-  for (const json::Value& e : doc.at("traceEvents").as_array()) EXPECT_NE(e.at("ph").as_string(), "X");
+  const json doc = json::parse(observer.trace_json());
+  for (const json& e : doc.at("traceEvents")) EXPECT_NE(e.at("ph").get<std::string>(), "X");
 }
 
 TEST(ObserveCallerTrace, OneLanePerThreadWithItsTid) {
@@ -138,20 +142,20 @@ TEST(ObserveCallerTrace, ThreadsBeyondTheLimitShareOneLane) {
 
 // --- the trace JSON ---
 
-std::map<long, std::string> labels_of(const json::Value& doc) {
+std::map<long, std::string> labels_of(const json& doc) {
   std::map<long, std::string> labels;
-  for (const json::Value& e : doc.at("traceEvents").as_array())
-    if (e.at("ph").as_string() == "M" && e.at("name").as_string() == "thread_name")
-      labels[static_cast<long>(e.at("tid").as_number())] = e.at("args").at("name").as_string();
+  for (const json& e : doc.at("traceEvents"))
+    if (e.at("ph").get<std::string>() == "M" && e.at("name").get<std::string>() == "thread_name")
+      labels[static_cast<long>(e.at("tid").get<double>())] = e.at("args").at("name").get<std::string>();
   return labels;
 }
 
-std::map<long, long> sort_indexes_of(const json::Value& doc) {
+std::map<long, long> sort_indexes_of(const json& doc) {
   std::map<long, long> order;
-  for (const json::Value& e : doc.at("traceEvents").as_array())
-    if (e.at("ph").as_string() == "M" && e.at("name").as_string() == "thread_sort_index")
-      order[static_cast<long>(e.at("tid").as_number())] =
-          static_cast<long>(e.at("args").at("sort_index").as_number());
+  for (const json& e : doc.at("traceEvents"))
+    if (e.at("ph").get<std::string>() == "M" && e.at("name").get<std::string>() == "thread_sort_index")
+      order[static_cast<long>(e.at("tid").get<double>())] =
+          static_cast<long>(e.at("args").at("sort_index").get<double>());
   return order;
 }
 
@@ -166,7 +170,7 @@ TEST(ObserveCallerTrace, JsonTracksFollowTheWorkers) {
   tracks[3].caller_tid = 1;  // a small tid (PID 1 in a container) equal to worker 1's
   tracks[4].kind = TrackKind::callers;
   tracks[4].dropped = 2;
-  const json::Value doc = json::parse(trace_to_json(tracks, 1000, 7));
+  const json doc = json::parse(trace_to_json(tracks, 1000, 7));
   const auto labels = labels_of(doc);
   ASSERT_EQ(labels.size(), 5u);
   EXPECT_EQ(labels.at(4242), "caller (tid 4242)");
@@ -180,15 +184,15 @@ TEST(ObserveCallerTrace, JsonTracksFollowTheWorkers) {
   EXPECT_EQ(order.at(1 + caller_tid_offset), 3);
   EXPECT_EQ(order.at(shared_callers_tid), 4);
   int caller_spans = 0;
-  for (const json::Value& e : doc.at("traceEvents").as_array()) {
-    if (e.at("ph").as_string() != "X") continue;
-    EXPECT_EQ(e.at("tid").as_number(), 4242.0);
-    EXPECT_EQ(e.at("name").as_string(), "slot0");
-    EXPECT_DOUBLE_EQ(e.at("ts").as_number(), 0.1);
+  for (const json& e : doc.at("traceEvents")) {
+    if (e.at("ph").get<std::string>() != "X") continue;
+    EXPECT_EQ(e.at("tid").get<double>(), 4242.0);
+    EXPECT_EQ(e.at("name").get<std::string>(), "slot0");
+    EXPECT_DOUBLE_EQ(e.at("ts").get<double>(), 0.1);
     ++caller_spans;
   }
   EXPECT_EQ(caller_spans, 1);
-  EXPECT_EQ(doc.at("otherData").at("dropped_spans").as_number(), 2.0);
+  EXPECT_EQ(doc.at("otherData").at("dropped_spans").get<double>(), 2.0);
 }
 
 // What the scheduler does on a thread that is not one of its workers: the span goes to
@@ -216,7 +220,7 @@ TEST(ObserveCallerTrace, ObserverTraceHasTheCallersTrack) {
   ObserveOptions options;
   options.trace_capacity = 64;
   Observer observer(placement(2), options);
-  const json::Value doc = json::parse(observer_trace_with_a_caller(observer));
+  const json doc = json::parse(observer_trace_with_a_caller(observer));
   const long me = json_tid_of(current_tid(), 2);
   const auto labels = labels_of(doc);
   ASSERT_EQ(labels.size(), 3u);
@@ -224,13 +228,13 @@ TEST(ObserveCallerTrace, ObserverTraceHasTheCallersTrack) {
   EXPECT_EQ(labels.at(me), "caller (tid " + std::to_string(current_tid()) + ")");
   EXPECT_EQ(sort_indexes_of(doc).at(me), 2);
   std::map<long, std::vector<std::string>> spans;
-  for (const json::Value& e : doc.at("traceEvents").as_array()) {
-    if (e.at("ph").as_string() != "X") continue;
-    const long tid = static_cast<long>(e.at("tid").as_number());
-    spans[tid].push_back(e.at("name").as_string());
+  for (const json& e : doc.at("traceEvents")) {
+    if (e.at("ph").get<std::string>() != "X") continue;
+    const long tid = static_cast<long>(e.at("tid").get<double>());
+    spans[tid].push_back(e.at("name").get<std::string>());
     if (tid == me) {
-      EXPECT_EQ(e.at("cat").as_string(), "loop");
-      EXPECT_EQ(e.at("args").at("priority").as_string(), "high");
+      EXPECT_EQ(e.at("cat").get<std::string>(), "loop");
+      EXPECT_EQ(e.at("args").at("priority").get<std::string>(), "high");
     }
   }
   EXPECT_EQ(spans[me], std::vector<std::string>{"caller-slot"});

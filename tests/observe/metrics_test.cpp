@@ -1,14 +1,18 @@
 // build_metrics (windows, totals, imbalance, optional fields) and the Metrics
-// exporters: to_json parses back with our reader, to_string has a row per worker.
+// exporters: to_json parses back with nlohmann/json, to_string has a row per worker.
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "observe/json_reader.hpp"
+#include <nlohmann/json.hpp>
+
 #include "observe/metrics_builder.hpp"
 #include "weft/metrics.hpp"
 
 namespace weft::detail {
+
+using json = nlohmann::json;
+
 namespace {
 
 WorkerSample busy_worker(std::uint64_t busy, std::uint64_t spin, std::uint64_t parked) {
@@ -93,28 +97,28 @@ TEST(ObserveMetrics, TotalsOfAnOptionalNeedEveryWorker) {
 
 TEST(ObserveMetrics, ToJsonParsesAndCarriesTheNumbers) {
   const Metrics m = two_workers();
-  const json::Value doc = json::parse(m.to_json());
-  EXPECT_EQ(doc.at("window_ns").as_number(), 1000.0);
-  EXPECT_EQ(doc.at("cpu_budget").as_number(), 2.5);
-  EXPECT_EQ(doc.at("throttled_periods").as_number(), 2.0);
-  EXPECT_EQ(doc.at("imbalance").as_number(), 1.5);
-  const auto& workers = doc.at("workers").as_array();
+  const json doc = json::parse(m.to_json());
+  EXPECT_EQ(doc.at("window_ns").get<double>(), 1000.0);
+  EXPECT_EQ(doc.at("cpu_budget").get<double>(), 2.5);
+  EXPECT_EQ(doc.at("throttled_periods").get<double>(), 2.0);
+  EXPECT_EQ(doc.at("imbalance").get<double>(), 1.5);
+  const auto& workers = doc.at("workers");
   ASSERT_EQ(workers.size(), 2u);
-  EXPECT_EQ(workers[0].at("tasks_run").at("critical").as_number(), 4.0);
-  EXPECT_EQ(workers[0].at("tasks_total").as_number(), 10.0);
+  EXPECT_EQ(workers[0].at("tasks_run").at("critical").get<double>(), 4.0);
+  EXPECT_EQ(workers[0].at("tasks_total").get<double>(), 10.0);
   EXPECT_TRUE(workers[0].at("instructions").is_null());
-  EXPECT_EQ(workers[1].at("core").as_number(), 4.0);
-  EXPECT_EQ(workers[1].at("queue_depth").at("critical").as_number(), 3.0);
-  EXPECT_EQ(doc.at("totals").at("voluntary_switches").as_number(), 13.0);
-  EXPECT_EQ(doc.at("totals").at("worker").as_number(), -1.0);
+  EXPECT_EQ(workers[1].at("core").get<double>(), 4.0);
+  EXPECT_EQ(workers[1].at("queue_depth").at("critical").get<double>(), 3.0);
+  EXPECT_EQ(doc.at("totals").at("voluntary_switches").get<double>(), 13.0);
+  EXPECT_EQ(doc.at("totals").at("worker").get<double>(), -1.0);
 }
 
 TEST(ObserveMetrics, ToJsonWritesNullForUnavailableHealth) {
   const Metrics m = build_metrics({0, {}, {}}, {10, {}, {}}, {}, 1);
-  const json::Value doc = json::parse(m.to_json());
+  const json doc = json::parse(m.to_json());
   EXPECT_TRUE(doc.at("throttled_periods").is_null());
   EXPECT_TRUE(doc.at("throttled_ns").is_null());
-  EXPECT_EQ(doc.at("workers").as_array().size(), 0u);
+  EXPECT_EQ(doc.at("workers").size(), 0u);
 }
 
 TEST(ObserveMetrics, ToStringHasOneRowPerWorkerAndTotals) {

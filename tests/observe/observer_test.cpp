@@ -6,10 +6,14 @@
 #include <thread>
 #include <vector>
 
-#include "observe/json_reader.hpp"
+#include <nlohmann/json.hpp>
+
 #include "observe/observer.hpp"
 
 namespace weft::detail {
+
+using json = nlohmann::json;
+
 namespace {
 
 using State = WorkerObserver::State;
@@ -105,12 +109,12 @@ TEST(ObserveObserver, WorkersReportWhileMetricsAreTaken) {
   EXPECT_EQ(m.spin_cut_ns, 10u * rounds * workers);
   EXPECT_DOUBLE_EQ(m.cpu_budget, workers + 1.0);
 
-  const json::Value trace = json::parse(observer.trace_json());
+  const json trace = json::parse(observer.trace_json());
   std::vector<int> spans(workers, 0);
   int labels = 0;
-  for (const json::Value& e : trace.at("traceEvents").as_array()) {
-    if (e.at("ph").as_string() == "X") ++spans.at(static_cast<std::size_t>(e.at("tid").as_number()));
-    if (e.at("ph").as_string() == "M" && e.at("name").as_string() == "thread_name") ++labels;
+  for (const json& e : trace.at("traceEvents")) {
+    if (e.at("ph").get<std::string>() == "X") ++spans.at(static_cast<std::size_t>(e.at("tid").get<double>()));
+    if (e.at("ph").get<std::string>() == "M" && e.at("name").get<std::string>() == "thread_name") ++labels;
   }
   EXPECT_EQ(labels, static_cast<int>(workers));
   for (int n : spans) EXPECT_EQ(n, static_cast<int>(rounds * (num_priorities + 1)));

@@ -10,9 +10,9 @@
 #include <string>
 #include <thread>
 
+#include "common/thread_id.hpp"
 #include "observe/observer.hpp"
 #include "observe/perf_counters.hpp"
-#include "observe/thread_stats.hpp"
 
 namespace weft::detail {
 namespace {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <thread>
 
+#include "common/thread_id.hpp"
 #include "observe/thread_stats.hpp"
 
 namespace weft::detail {

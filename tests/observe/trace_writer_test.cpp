@@ -7,12 +7,16 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "observe/json_reader.hpp"
+#include <nlohmann/json.hpp>
+
 #include "observe/observer.hpp"
 #include "observe/trace_writer.hpp"
 #include "temp_dir.hpp"
 
 namespace weft::detail {
+
+using json = nlohmann::json;
+
 namespace {
 
 std::vector<TraceTrack> three_tracks() {
@@ -30,15 +34,15 @@ std::vector<TraceTrack> three_tracks() {
 }
 
 TEST(ObserveTraceJson, OneLabelledTrackPerWorker) {
-  const json::Value doc = json::parse(trace_to_json(three_tracks(), 1000, 42));
+  const json doc = json::parse(trace_to_json(three_tracks(), 1000, 42));
   std::map<int, std::string> labels;
   std::map<int, int> spans;
-  for (const json::Value& e : doc.at("traceEvents").as_array()) {
-    EXPECT_EQ(e.at("pid").as_number(), 42.0);
-    const std::string& ph = e.at("ph").as_string();
-    if (ph == "M" && e.at("name").as_string() == "thread_name")
-      labels[static_cast<int>(e.at("tid").as_number())] = e.at("args").at("name").as_string();
-    if (ph == "X") ++spans[static_cast<int>(e.at("tid").as_number())];
+  for (const json& e : doc.at("traceEvents")) {
+    EXPECT_EQ(e.at("pid").get<double>(), 42.0);
+    const std::string& ph = e.at("ph").get<std::string>();
+    if (ph == "M" && e.at("name").get<std::string>() == "thread_name")
+      labels[static_cast<int>(e.at("tid").get<double>())] = e.at("args").at("name").get<std::string>();
+    if (ph == "X") ++spans[static_cast<int>(e.at("tid").get<double>())];
   }
   ASSERT_EQ(labels.size(), 3u);
   EXPECT_EQ(labels[0], "worker 0 (core 4, node 0)");
@@ -46,43 +50,43 @@ TEST(ObserveTraceJson, OneLabelledTrackPerWorker) {
   EXPECT_EQ(spans[0], 2);
   EXPECT_EQ(spans[1], 0);
   EXPECT_EQ(spans[2], 1);
-  EXPECT_EQ(doc.at("otherData").at("dropped_spans").as_number(), 7.0);
+  EXPECT_EQ(doc.at("otherData").at("dropped_spans").get<double>(), 7.0);
 }
 
 TEST(ObserveTraceJson, CompleteEventsInMicroseconds) {
-  const json::Value doc = json::parse(trace_to_json(three_tracks(), 1000, 1));
-  std::vector<const json::Value*> x;
-  for (const json::Value& e : doc.at("traceEvents").as_array())
-    if (e.at("ph").as_string() == "X" && e.at("tid").as_number() == 0) x.push_back(&e);
+  const json doc = json::parse(trace_to_json(three_tracks(), 1000, 1));
+  std::vector<const json*> x;
+  for (const json& e : doc.at("traceEvents"))
+    if (e.at("ph").get<std::string>() == "X" && e.at("tid").get<double>() == 0) x.push_back(&e);
   ASSERT_EQ(x.size(), 2u);
   // Sorted by start: the unnamed task first, named by its kind.
-  EXPECT_EQ(x[0]->at("name").as_string(), "task");
-  EXPECT_EQ(x[0]->at("cat").as_string(), "task");
-  EXPECT_DOUBLE_EQ(x[0]->at("ts").as_number(), 0.0);
-  EXPECT_DOUBLE_EQ(x[0]->at("dur").as_number(), 0.2);
-  EXPECT_EQ(x[0]->at("args").at("priority").as_string(), "low");
-  EXPECT_EQ(x[1]->at("name").as_string(), "gemm \"tile\"");
-  EXPECT_EQ(x[1]->at("cat").as_string(), "loop");
-  EXPECT_DOUBLE_EQ(x[1]->at("ts").as_number(), 0.5);
-  EXPECT_DOUBLE_EQ(x[1]->at("dur").as_number(), 2.75);
-  EXPECT_EQ(x[1]->at("args").at("priority").as_string(), "critical");
+  EXPECT_EQ(x[0]->at("name").get<std::string>(), "task");
+  EXPECT_EQ(x[0]->at("cat").get<std::string>(), "task");
+  EXPECT_DOUBLE_EQ(x[0]->at("ts").get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(x[0]->at("dur").get<double>(), 0.2);
+  EXPECT_EQ(x[0]->at("args").at("priority").get<std::string>(), "low");
+  EXPECT_EQ(x[1]->at("name").get<std::string>(), "gemm \"tile\"");
+  EXPECT_EQ(x[1]->at("cat").get<std::string>(), "loop");
+  EXPECT_DOUBLE_EQ(x[1]->at("ts").get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(x[1]->at("dur").get<double>(), 2.75);
+  EXPECT_EQ(x[1]->at("args").at("priority").get<std::string>(), "critical");
 }
 
 TEST(ObserveTraceJson, DecisionsAreACounterTrackWithTheirReasons) {
   const std::vector<TraceDecision> decisions = {
       {1000, "adaptive loop threads", 4, ""},
       {3500, "adaptive loop threads", 3, "the cgroup CPU quota throttled the process 2 times"}};
-  const json::Value doc = json::parse(trace_to_json(three_tracks(), 1000, 9, decisions));
+  const json doc = json::parse(trace_to_json(three_tracks(), 1000, 9, decisions));
   std::vector<double> values, times;
   std::vector<std::string> reasons;
-  for (const json::Value& e : doc.at("traceEvents").as_array()) {
-    const std::string& ph = e.at("ph").as_string();
+  for (const json& e : doc.at("traceEvents")) {
+    const std::string& ph = e.at("ph").get<std::string>();
     if (ph == "C") {
-      EXPECT_EQ(e.at("name").as_string(), "adaptive loop threads");
-      values.push_back(e.at("args").at("value").as_number());
-      times.push_back(e.at("ts").as_number());
+      EXPECT_EQ(e.at("name").get<std::string>(), "adaptive loop threads");
+      values.push_back(e.at("args").at("value").get<double>());
+      times.push_back(e.at("ts").get<double>());
     }
-    if (ph == "i") reasons.push_back(e.at("name").as_string());
+    if (ph == "i") reasons.push_back(e.at("name").get<std::string>());
   }
   EXPECT_EQ(values, (std::vector<double>{4, 3}));
   EXPECT_EQ(times, (std::vector<double>{0.0, 2.5}));
@@ -90,11 +94,11 @@ TEST(ObserveTraceJson, DecisionsAreACounterTrackWithTheirReasons) {
 }
 
 TEST(ObserveTraceJson, SpanBeforeTheOriginIsClamped) {
-  const json::Value doc = json::parse(trace_to_json(three_tracks(), 1000, 1));
-  for (const json::Value& e : doc.at("traceEvents").as_array()) {
-    if (e.at("ph").as_string() != "X" || e.at("tid").as_number() != 2) continue;
-    EXPECT_DOUBLE_EQ(e.at("ts").as_number(), 0.0);
-    EXPECT_DOUBLE_EQ(e.at("dur").as_number(), 1.0);
+  const json doc = json::parse(trace_to_json(three_tracks(), 1000, 1));
+  for (const json& e : doc.at("traceEvents")) {
+    if (e.at("ph").get<std::string>() != "X" || e.at("tid").get<double>() != 2) continue;
+    EXPECT_DOUBLE_EQ(e.at("ts").get<double>(), 0.0);
+    EXPECT_DOUBLE_EQ(e.at("dur").get<double>(), 1.0);
   }
 }
 
@@ -102,19 +106,19 @@ TEST(ObserveTraceJson, NamesWithControlCharactersRoundTrip) {
   static const char name[] = "tab\there \x01 \\ \"q\" \xc3\xa9";
   std::vector<TraceTrack> tracks(1);
   tracks[0].spans.push_back(Span{name, Priority::high, SpanKind::task, 0, 1});
-  const json::Value doc = json::parse(trace_to_json(tracks, 0, 1));
+  const json doc = json::parse(trace_to_json(tracks, 0, 1));
   int found = 0;
-  for (const json::Value& e : doc.at("traceEvents").as_array())
-    if (e.at("ph").as_string() == "X") {
-      EXPECT_EQ(e.at("name").as_string(), name);
+  for (const json& e : doc.at("traceEvents"))
+    if (e.at("ph").get<std::string>() == "X") {
+      EXPECT_EQ(e.at("name").get<std::string>(), name);
       ++found;
     }
   EXPECT_EQ(found, 1);
 }
 
 TEST(ObserveTraceJson, EmptyTraceIsValid) {
-  const json::Value doc = json::parse(trace_to_json({}, 0, 1));
-  EXPECT_EQ(doc.at("traceEvents").as_array().size(), 1u);  // the process name
+  const json doc = json::parse(trace_to_json({}, 0, 1));
+  EXPECT_EQ(doc.at("traceEvents").size(), 1u);  // the process name
 }
 
 TEST(ObserveTraceJson, WriteFailureNamesThePathAndTheReason) {
@@ -143,12 +147,12 @@ TEST(ObserveTraceJson, ObserverWritesAParsableFile) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  const json::Value doc = json::parse(text.str());
+  const json doc = json::parse(text.str());
   int named = 0;
-  for (const json::Value& e : doc.at("traceEvents").as_array())
-    if (e.at("ph").as_string() == "X") {
-      EXPECT_EQ(e.at("name").as_string(), "step");
-      EXPECT_EQ(e.at("tid").as_number(), 1.0);
+  for (const json& e : doc.at("traceEvents"))
+    if (e.at("ph").get<std::string>() == "X") {
+      EXPECT_EQ(e.at("name").get<std::string>(), "step");
+      EXPECT_EQ(e.at("tid").get<double>(), 1.0);
       ++named;
     }
   EXPECT_EQ(named, 1);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_id.hpp"
 #include "observe/thread_stats.hpp"
 #include "sched/elastic_monitor.hpp"
 #include "sched/elastic_policy.hpp"

@@ -18,8 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "observe/json_reader.hpp"
-#include "observe/thread_stats.hpp"
+#include <nlohmann/json.hpp>
+
+#include "common/thread_id.hpp"
 #include "observe/trace_writer.hpp"
 #include "sched_test_support.hpp"
 #include "weft/metrics.hpp"
@@ -35,7 +36,7 @@ using weft::test::make_placement;
 weft::Config unpinned(std::chrono::microseconds spin = std::chrono::microseconds{50}) {
   return weft::test::without_background(spin);
 }
-namespace json = weft::detail::json;
+using json = nlohmann::json;
 
 constexpr std::chrono::microseconds no_spin{0};
 
@@ -85,16 +86,16 @@ struct Track {
 };
 
 std::map<long, Track> tracks_of(const std::string& trace_json) {
-  const json::Value trace = json::parse(trace_json);
+  const json trace = json::parse(trace_json);
   std::map<long, Track> tracks;
-  for (const auto& e : trace.at("traceEvents").as_array()) {
-    const std::string& ph = e.at("ph").as_string();
-    const long tid = static_cast<long>(e.at("tid").as_number());
-    if (ph == "M" && e.at("name").as_string() == "thread_name") {
-      tracks[tid].label = e.at("args").at("name").as_string();
+  for (const auto& e : trace.at("traceEvents")) {
+    const std::string& ph = e.at("ph").get<std::string>();
+    const long tid = static_cast<long>(e.at("tid").get<double>());
+    if (ph == "M" && e.at("name").get<std::string>() == "thread_name") {
+      tracks[tid].label = e.at("args").at("name").get<std::string>();
     } else if (ph == "X") {
-      auto& names = e.at("cat").as_string() == "task" ? tracks[tid].task_names : tracks[tid].loop_names;
-      names.push_back(e.at("name").as_string());
+      auto& names = e.at("cat").get<std::string>() == "task" ? tracks[tid].task_names : tracks[tid].loop_names;
+      names.push_back(e.at("name").get<std::string>());
     }
   }
   return tracks;
@@ -335,8 +336,8 @@ TEST(SchedMetrics, MetricsOffCountsNothing) {
   EXPECT_EQ(m.totals.loop_chunks, 0u);
   EXPECT_EQ(m.totals.parks, 0u);
   for (const auto& w : m.workers) EXPECT_EQ(w.busy_ns, m.window_ns);
-  const json::Value trace = json::parse(s.trace_json());
-  for (const auto& e : trace.at("traceEvents").as_array()) EXPECT_NE(e.at("ph").as_string(), "X");
+  const json trace = json::parse(s.trace_json());
+  for (const auto& e : trace.at("traceEvents")) EXPECT_NE(e.at("ph").get<std::string>(), "X");
 }
 
 TEST(SchedMetrics, HardwareCountersUnavailableWhenDisabled) {
@@ -393,40 +394,40 @@ TEST(SchedMetrics, TraceOfARealRunParsesWithBalancedSpans) {
   for (int i = 0; i < 5; ++i) s.run_loop(job, 0, Priority::high);
   const Metrics m = quiescent_metrics(s, /*first_window=*/true);
 
-  const json::Value trace = json::parse(s.trace_json());
+  const json trace = json::parse(s.trace_json());
   std::map<int, std::string> labels;
   std::map<int, std::vector<std::pair<std::int64_t, std::int64_t>>> spans;  // ns
   std::map<int, std::uint64_t> tasks, loops, named_decode, named_gemm;
-  for (const auto& e : trace.at("traceEvents").as_array()) {
-    const std::string& ph = e.at("ph").as_string();
-    const int tid = static_cast<int>(e.at("tid").as_number());
-    if (ph == "M" && e.at("name").as_string() == "thread_name") {
-      labels[tid] = e.at("args").at("name").as_string();
+  for (const auto& e : trace.at("traceEvents")) {
+    const std::string& ph = e.at("ph").get<std::string>();
+    const int tid = static_cast<int>(e.at("tid").get<double>());
+    if (ph == "M" && e.at("name").get<std::string>() == "thread_name") {
+      labels[tid] = e.at("args").at("name").get<std::string>();
     } else if (ph == "X") {
-      const auto begin = static_cast<std::int64_t>(e.at("ts").as_number() * 1000.0 + 0.5);
-      const auto dur = static_cast<std::int64_t>(e.at("dur").as_number() * 1000.0 + 0.5);
+      const auto begin = static_cast<std::int64_t>(e.at("ts").get<double>() * 1000.0 + 0.5);
+      const auto dur = static_cast<std::int64_t>(e.at("dur").get<double>() * 1000.0 + 0.5);
       ASSERT_GE(dur, 0);
       spans[tid].push_back({begin, begin + dur});
-      const std::string& cat = e.at("cat").as_string();
-      const std::string& name = e.at("name").as_string();
+      const std::string& cat = e.at("cat").get<std::string>();
+      const std::string& name = e.at("name").get<std::string>();
       if (cat == "task") {
         ++tasks[tid];
         if (name == "decode") {
           ++named_decode[tid];
-          EXPECT_EQ(e.at("args").at("priority").as_string(), "critical");
+          EXPECT_EQ(e.at("args").at("priority").get<std::string>(), "critical");
         } else {
           EXPECT_EQ(name, "task");
-          EXPECT_EQ(e.at("args").at("priority").as_string(), "low");
+          EXPECT_EQ(e.at("args").at("priority").get<std::string>(), "low");
         }
       } else {
         ASSERT_EQ(cat, "loop");
         EXPECT_EQ(name, "gemm");
-        EXPECT_EQ(e.at("args").at("priority").as_string(), "high");
+        EXPECT_EQ(e.at("args").at("priority").get<std::string>(), "high");
         ++loops[tid];
       }
     }
   }
-  EXPECT_EQ(trace.at("otherData").at("dropped_spans").as_number(), 0.0);
+  EXPECT_EQ(trace.at("otherData").at("dropped_spans").get<double>(), 0.0);
   // The workers' tracks and the test thread's: it ran slot 0 of each loop.
   ASSERT_EQ(labels.size(), workers + 1);
   const int me = static_cast<int>(caller_json_tid(workers));
@@ -485,8 +486,8 @@ TEST(SchedMetrics, FreshSchedulerWorkersAreNotBusy) {
     }
     EXPECT_DOUBLE_EQ(settled.imbalance, 1.0);
     // The table says so too: a busy% of 0.0 in each worker row.
-    const json::Value doc = json::parse(settled.to_json());
-    for (const auto& w : doc.at("workers").as_array()) EXPECT_EQ(w.at("busy_ns").as_number(), 0.0);
+    const json doc = json::parse(settled.to_json());
+    for (const auto& w : doc.at("workers")) EXPECT_EQ(w.at("busy_ns").get<double>(), 0.0);
   }
 }
 

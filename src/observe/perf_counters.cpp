@@ -6,9 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <string_view>
 
 #include "observe/thread_stats.hpp"
 
@@ -45,13 +43,6 @@ std::string paranoid_note() {
 }
 
 }  // namespace
-
-bool perf_events_allowed_by_env() {
-  const char* value = std::getenv("WEFT_PERF_EVENTS");
-  if (value == nullptr) return true;
-  const std::string_view v(value);
-  return !(v == "0" || v == "false" || v == "off" || v == "no");
-}
 
 bool PerfCounters::open(pid_t tid, bool enabled, PerfEvents which) {
   if (state_.load(std::memory_order_relaxed) != state_unopened) return available();

@@ -162,8 +162,8 @@ struct WEFT_EXPORT Config {
   // WEFT_HARDWARE_COUNTERS,
   // WEFT_TRACE_CAPACITY, WEFT_QUEUE_POLICY and WEFT_MAX_QUEUED (see the fields;
   // WEFT_MAX_QUEUED alone implies block). Booleans read 0|1|true|false in any case.
-  // WEFT_PERF_EVENTS (a boolean; 0 keeps every scheduler off the PMU) is checked too. Without WEFT_PARTITION, the partition comes from
-  // the launcher when it set one: OMPI_COMM_WORLD_LOCAL_RANK/_SIZE (Open MPI),
+  // WEFT_PERF_EVENTS (a boolean; 0 keeps every scheduler off the PMU) is checked too.
+  // Without WEFT_PARTITION, the partition comes from the launcher when it set one: OMPI_COMM_WORLD_LOCAL_RANK/_SIZE (Open MPI),
   // SLURM_LOCALID/SLURM_NTASKS_PER_NODE (Slurm), LOCAL_RANK/LOCAL_WORLD_SIZE (torchrun).
   // Raises ConfigError naming the variable and its value.
   static Config from_env();
@@ -188,8 +188,9 @@ WEFT_EXPORT Partition parse_partition(const std::string& text, const std::string
 // "0" | "1" | "true" | "false", in any case.
 WEFT_EXPORT bool parse_bool(const std::string& text, const std::string& field);
 // Decimal digits only (no sign, space or suffix), at most `max`.
-WEFT_EXPORT unsigned long long parse_number(const std::string& text, const std::string& field,
-                                            unsigned long long max = std::numeric_limits<unsigned>::max());
+WEFT_EXPORT unsigned long long parse_number(
+    const std::string& text, const std::string& field,
+    unsigned long long max = std::numeric_limits<unsigned>::max());
 
 // "none" | "core" | "pu" | "numa"
 WEFT_EXPORT const char* to_string(Pinning pinning);

@@ -5,8 +5,9 @@
 // weft's own Config::from_env already takes OMP_NUM_THREADS, OMP_PROC_BIND and
 // OMP_PLACES when WEFT_NUM_THREADS / WEFT_PINNING are unset; here we add OMP_WAIT_POLICY
 // (how long waits spin: 1 ms unset, 10 ms active, 0 passive; WEFT_SPIN_US wins) and
-// OMP_THREAD_LIMIT (caps weft's thread count). A value we cannot read is a fatal error naming it (libgomp would warn
-// and use a default): an OpenMP program deserves to know its setting was not applied.
+// OMP_THREAD_LIMIT (caps weft's thread count). A value we cannot read is a fatal error
+// naming it (libgomp would warn and use a default): an OpenMP program deserves to know
+// its setting was not applied.
 #include <strings.h>
 
 #include <cctype>
@@ -88,7 +89,8 @@ Config config_from_env() {
     bool moot = false;
     for (const std::string& line : Config::env_origins()) {
       if (line.rfind("pinning = ", 0) != 0) continue;
-      moot = line.rfind("pinning = none", 0) == 0 || line.find("(OMP_PLACES=") != std::string::npos ||
+      moot = line.rfind("pinning = none", 0) == 0 ||
+             line.find("(OMP_PLACES=") != std::string::npos ||
              line.find("(WEFT_PINNING=") != std::string::npos;
     }
     if (!moot)

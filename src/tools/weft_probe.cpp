@@ -71,7 +71,8 @@ Args parse_args(const std::vector<std::string>& argv, weft::Config config) {
     if (flag == "--synthetic") args.synthetic = value();
     else if (flag == "--xml") args.xml = value();
     else if (flag == "--threads") args.config.num_threads = parse_flag(flag, value(), parse_count);
-    else if (flag == "--pinning") args.config.pinning = parse_flag(flag, value(), weft::parse_pinning);
+    else if (flag == "--pinning")
+      args.config.pinning = parse_flag(flag, value(), weft::parse_pinning);
     else if (flag == "--cpuset") args.config.cpuset = value();
     else if (flag == "--partition")
       args.config.partition = parse_flag(flag, value(), weft::parse_partition);

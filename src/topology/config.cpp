@@ -130,7 +130,8 @@ Config read_env(Config config, std::vector<std::string>* origins) {
   } else {
     const auto bind = env("OMP_PROC_BIND");
     const auto places = env("OMP_PLACES");
-    const std::optional<Pinning> bound = bind ? std::optional(parse_omp_proc_bind(*bind)) : std::nullopt;
+    const std::optional<Pinning> bound =
+        bind ? std::optional(parse_omp_proc_bind(*bind)) : std::nullopt;
     const std::optional<Pinning> unit = places ? parse_omp_places(*places) : std::nullopt;
     if (unit && bound != Pinning::none) {
       config.pinning = unit;
@@ -162,8 +163,8 @@ Config read_env(Config config, std::vector<std::string>* origins) {
     if (lower_case(*v) == "auto") {
       config.background_workers.reset();
     } else {
-      config.background_workers =
-          static_cast<unsigned>(parse_number(*v, "WEFT_BACKGROUND_WORKERS", max_background_workers));
+      config.background_workers = static_cast<unsigned>(
+          parse_number(*v, "WEFT_BACKGROUND_WORKERS", max_background_workers));
     }
     decided("background_workers",
             config.background_workers ? std::to_string(*config.background_workers) : "auto",

@@ -76,8 +76,9 @@ std::vector<unsigned> partition_cores(const Topology& topology, const std::vecto
                                       const Partition& p) {
   const std::size_t n = cores.size();
   if (p.count > n)
-    throw ConfigError("Config::partition: " + partition_text(p) + " asks for " + std::to_string(p.count) +
-                      " slices but only " + std::to_string(n) + " cores are usable");
+    throw ConfigError("Config::partition: " + partition_text(p) + " asks for " +
+                      std::to_string(p.count) + " slices but only " + std::to_string(n) +
+                      " cores are usable");
   if (p.count == 1) return cores;
   const double ideal = static_cast<double>(n) / p.count;
   const double tolerance = std::max(1.0, ideal / 8);

@@ -57,7 +57,7 @@ bool PerfCounters::open(pid_t tid, bool enabled, PerfEvents which) {
     return false;
   };
   if (!enabled) return give_up("disabled (Config::hardware_counters is off)");
-  if (!perf_events_allowed_by_env()) return give_up("disabled by WEFT_PERF_EVENTS=0");
+  if (!perf_events_allowed_by_env()) return give_up("disabled by WEFT_PERF_EVENTS (not 1 or true)");
   const EventKind* events = which == PerfEvents::hardware ? hardware_events : software_events;
   for (int i = 0; i < 3; ++i) {
     perf_event_attr attr;

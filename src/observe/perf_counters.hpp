@@ -49,9 +49,9 @@ class PerfCounters {
   std::optional<HardwareCounts> read() const;
 
   bool available() const { return state_.load(std::memory_order_acquire) == state_open; }
-  // Why read() returns nullopt ("disabled by WEFT_PERF_EVENTS=0", "perf_event_open
-  // (cache-references): Permission denied; kernel.perf_event_paranoid = 3"), empty
-  // when available or not opened yet.
+  // Why read() returns nullopt ("disabled by WEFT_PERF_EVENTS (not 1 or true)",
+  // "perf_event_open (cache-references): Permission denied; kernel.perf_event_paranoid
+  // = 3"), empty when available or not opened yet.
   std::string unavailable_reason() const;
 
   // Closes the descriptors. Not concurrently with read() (the scheduler calls it after

@@ -1,11 +1,13 @@
 // weft::Config — every knob of a scheduler in one struct.
 //
 // Defaults live here, in the class; `Config::from_env()` applies WEFT_* overrides;
-// `plan_placement()` and `Scheduler` validate and raise ConfigError for bad values.
+// `plan_placement()` and `Scheduler` validate (one check, src/topology/config_check.cpp)
+// and raise ConfigError for bad values; `Scheduler::config()` shows what it runs with.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -52,6 +54,10 @@ enum class QueuePolicy {
 // The most Config::background_workers a scheduler takes: more is a typo (each is a
 // thread with its own stack).
 inline constexpr unsigned max_background_workers = 1024;
+
+// The most spans Config::trace_capacity keeps per worker: 16M x 40 B is 640 MB per
+// worker, already more than anyone means.
+inline constexpr std::size_t max_trace_capacity = std::size_t{1} << 24;
 
 // One of `count` disjoint slices of the machine, for N processes on one box.
 struct Partition {
@@ -141,30 +147,50 @@ struct WEFT_EXPORT Config {
   bool hardware_counters = false;      // WEFT_HARDWARE_COUNTERS=0|1|true|false
   // Spans kept per worker, and per calling thread that runs weft work (up to 8 such
   // lanes), for Scheduler::write_trace() (40 bytes each; the oldest is
-  // overwritten when full). 0: tracing off, no clock read per task. At most 1 << 24.
+  // overwritten when full). 0: tracing off, no clock read per task. At most
+  // max_trace_capacity.
   std::size_t trace_capacity = 0;      // WEFT_TRACE_CAPACITY=N (65536 when WEFT_TRACE is set)
 
   // Defaults plus overrides from WEFT_NUM_THREADS (else OMP_NUM_THREADS, its first
-  // value), WEFT_PINNING (none|core|pu|numa, any case; else OMP_PROC_BIND: false unbinds,
-  // true/close/spread/primary/master bind to cores),
+  // value), WEFT_PINNING (none|core|pu|numa, any case; else OMP_PROC_BIND and OMP_PLACES:
+  // OMP_PROC_BIND=false unbinds; else OMP_PLACES cores/ll_caches, threads or
+  // sockets/numa_domains bind to a core, a PU or a NUMA node; else OMP_PROC_BIND
+  // true/close/spread/primary/master binds to cores),
   // WEFT_CPUSET, WEFT_PARTITION ("1/4"), WEFT_RESERVED_WORKERS, WEFT_BACKGROUND_WORKERS,
   // WEFT_BACKGROUND_NICE, WEFT_AGING_PERIOD, WEFT_SPIN_US and
   // WEFT_USE_SMT (0|1|true|false), WEFT_ADAPTIVE, WEFT_MIN_WORKERS, WEFT_METRICS_ENABLED,
   // WEFT_HARDWARE_COUNTERS,
   // WEFT_TRACE_CAPACITY, WEFT_QUEUE_POLICY and WEFT_MAX_QUEUED (see the fields;
-  // WEFT_MAX_QUEUED alone implies block). Without WEFT_PARTITION, the partition comes from
-  // the launcher when it set one: OMPI_COMM_WORLD_LOCAL_RANK/_SIZE (Open MPI),
+  // WEFT_MAX_QUEUED alone implies block). Booleans read 0|1|true|false in any case.
+  // WEFT_PERF_EVENTS (a boolean; 0 keeps every scheduler off the PMU) is checked too.
+  // Without WEFT_PARTITION, the partition comes from the launcher when it set one: OMPI_COMM_WORLD_LOCAL_RANK/_SIZE (Open MPI),
   // SLURM_LOCALID/SLURM_NTASKS_PER_NODE (Slurm), LOCAL_RANK/LOCAL_WORLD_SIZE (torchrun).
   // Raises ConfigError naming the variable and its value.
   static Config from_env();
+  // The same overrides applied to `defaults` instead of Config{}: a variable that is set
+  // wins over the default it replaces, an unset one leaves it (libweft_gomp starts from
+  // its own spin default this way, which WEFT_SPIN_US still overrides).
+  static Config from_env(Config defaults);
   // What from_env() took from the environment, one line per field a variable decided,
   // e.g. "num_threads = 1 (OMP_NUM_THREADS=1, WEFT_NUM_THREADS unset)". weft-probe
   // prints them. Raises as from_env() does.
   static std::vector<std::string> env_origins();
 };
 
-// "none" | "core" | "pu" | "numa", in any case; ConfigError naming `field` otherwise.
+// The value readers Config::from_env uses, for programs and tools that take the same
+// values from elsewhere (weft-probe's flags): each accepts exactly the spellings the
+// WEFT_* variable accepts and raises ConfigError naming `field` and the text otherwise.
+
+// "none" | "core" | "pu" | "numa", in any case.
 WEFT_EXPORT Pinning parse_pinning(const std::string& text, const std::string& field);
+// "I/N" with I < N, e.g. "1/4": slice 1 of 4.
+WEFT_EXPORT Partition parse_partition(const std::string& text, const std::string& field);
+// "0" | "1" | "true" | "false", in any case.
+WEFT_EXPORT bool parse_bool(const std::string& text, const std::string& field);
+// Decimal digits only (no sign, space or suffix), at most `max`.
+WEFT_EXPORT unsigned long long parse_number(
+    const std::string& text, const std::string& field,
+    unsigned long long max = std::numeric_limits<unsigned>::max());
 
 // "none" | "core" | "pu" | "numa"
 WEFT_EXPORT const char* to_string(Pinning pinning);

@@ -158,6 +158,12 @@ class WEFT_EXPORT Scheduler {
   // awake workers for smaller loops than it would wake a parked worker for.
   unsigned awake_workers() const;
   const Placement& placement() const;
+  // The Config this scheduler runs with: the one it was given, checked, with what the
+  // placement decides filled in: num_threads as planned (num_threads() is the width now,
+  // after set_num_threads or Config::adaptive), reserved_workers as the placement has
+  // them, background_workers resolved from auto. pinning stays as given (unset: the
+  // default rule; placement().pinning says what it chose).
+  const Config& config() const;
   // Whether Config::background_nice is in effect: false when it is 0, or when this
   // process may not raise a thread's priority back (needs CAP_SYS_NICE or RLIMIT_NICE).
   bool background_nice_active() const;

@@ -2,12 +2,12 @@
 //
 // Team sizes: nthreads-var starts at OMP_NUM_THREADS (its first value) or weft's thread
 // count, and a team never has more threads than weft's scheduler (the thread limit).
-// weft's own Config::from_env already takes OMP_NUM_THREADS and OMP_PROC_BIND when
-// WEFT_NUM_THREADS / WEFT_PINNING are unset; here we add OMP_PLACES (cores, threads,
-// sockets, numa_domains pick the pinning), OMP_WAIT_POLICY (how long waits spin: 1 ms
-// unset, 10 ms active, 0 passive; WEFT_SPIN_US wins) and OMP_THREAD_LIMIT (caps weft's
-// thread count). A value we cannot read is a fatal error naming it (libgomp would warn
-// and use a default): an OpenMP program deserves to know its setting was not applied.
+// weft's own Config::from_env already takes OMP_NUM_THREADS, OMP_PROC_BIND and
+// OMP_PLACES when WEFT_NUM_THREADS / WEFT_PINNING are unset; here we add OMP_WAIT_POLICY
+// (how long waits spin: 1 ms unset, 10 ms active, 0 passive; WEFT_SPIN_US wins) and
+// OMP_THREAD_LIMIT (caps weft's thread count). A value we cannot read is a fatal error
+// naming it (libgomp would warn and use a default): an OpenMP program deserves to know
+// its setting was not applied.
 #include <strings.h>
 
 #include <cctype>
@@ -47,10 +47,13 @@ unsigned parse_count(const char* name, const char* text, const char** rest = nul
   return static_cast<unsigned>(v);
 }
 
+// weft's one boolean reader (true, false, 1, 0, any case: what OpenMP allows and more).
 bool parse_bool(const char* name, const char* text) {
-  if (strcasecmp(text, "true") == 0 || std::strcmp(text, "1") == 0) return true;
-  if (strcasecmp(text, "false") == 0 || std::strcmp(text, "0") == 0) return false;
-  bad_env(name, text, "true or false");
+  try {
+    return weft::parse_bool(text, name);
+  } catch (const ConfigError& e) {
+    fatal(e.what());
+  }
 }
 
 void parse_schedule(const char* text, Icvs& icvs) {
@@ -79,43 +82,41 @@ void parse_schedule(const char* text, Icvs& icvs) {
 }
 
 Config config_from_env() {
-  Config cfg = Config::from_env();
-  const char* places = std::getenv("OMP_PLACES");
-  const char* bind = std::getenv("OMP_PROC_BIND");
-  const bool unbound = bind != nullptr && strcasecmp(bind, "false") == 0;
-  if (places != nullptr && std::getenv("WEFT_PINNING") == nullptr && !unbound) {
-    if (strcasecmp(places, "cores") == 0 || strcasecmp(places, "ll_caches") == 0) {
-      cfg.pinning = Pinning::core;
-    } else if (strcasecmp(places, "threads") == 0) {
-      cfg.pinning = Pinning::pu;
-    } else if (strcasecmp(places, "sockets") == 0 || strcasecmp(places, "numa_domains") == 0) {
-      cfg.pinning = Pinning::numa;
-    } else {
-      // An explicit list of places: weft plans its own placement; say so, do not fail.
+  // Config::from_env maps OMP_PLACES' abstract names (cores, threads, ...) to a pinning
+  // and says so in env_origins; an explicit list it ignores, which matters unless
+  // WEFT_PINNING decided or OMP_PROC_BIND unbinds.
+  if (const char* places = std::getenv("OMP_PLACES")) {
+    bool moot = false;
+    for (const std::string& line : Config::env_origins()) {
+      if (line.rfind("pinning = ", 0) != 0) continue;
+      moot = line.rfind("pinning = none", 0) == 0 ||
+             line.find("(OMP_PLACES=") != std::string::npos ||
+             line.find("(WEFT_PINNING=") != std::string::npos;
+    }
+    if (!moot)
       std::fprintf(stderr, "libweft_gomp: OMP_PLACES='%s': explicit place lists are not "
                    "followed; weft's placement is used\n", places);
-    }
   }
   // How long waits spin before they sleep: workers between regions, members at
   // barriers. OpenMP programs run region after region, and a sleeping member makes the
   // next region (or barrier) pay a wake-up, which on a loaded machine is a trip through
   // the run queue behind other processes. So the default is libgomp's order of
   // magnitude (its default spin count is some milliseconds of pauses), not weft's 50 us
-  // for tasks; WEFT_SPIN_US, when set, wins over both.
+  // for tasks; WEFT_SPIN_US, when set, wins over both (from_env applies it on top).
   const char* policy = std::getenv("OMP_WAIT_POLICY");
   if (policy != nullptr && strcasecmp(policy, "active") != 0 &&
       strcasecmp(policy, "passive") != 0) {
     bad_env("OMP_WAIT_POLICY", policy, "active or passive");
   }
-  if (std::getenv("WEFT_SPIN_US") == nullptr) {
-    if (policy == nullptr) {
-      cfg.spin = std::chrono::microseconds(1000);
-    } else if (strcasecmp(policy, "active") == 0) {
-      cfg.spin = std::chrono::microseconds(10000);
-    } else {
-      cfg.spin = std::chrono::microseconds(0);
-    }
+  Config defaults;
+  if (policy == nullptr) {
+    defaults.spin = std::chrono::microseconds(1000);
+  } else if (strcasecmp(policy, "active") == 0) {
+    defaults.spin = std::chrono::microseconds(10000);
+  } else {
+    defaults.spin = std::chrono::microseconds(0);
   }
+  Config cfg = Config::from_env(defaults);
   if (const char* limit = std::getenv("OMP_THREAD_LIMIT")) {
     const unsigned n = parse_count("OMP_THREAD_LIMIT", limit);
     if (cfg.num_threads == 0 || cfg.num_threads > n) cfg.num_threads = n;

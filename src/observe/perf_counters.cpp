@@ -6,9 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <string_view>
 
 #include "common/small_file.hpp"
 
@@ -46,13 +44,6 @@ std::string paranoid_note() {
 
 }  // namespace
 
-bool perf_events_allowed_by_env() {
-  const char* value = std::getenv("WEFT_PERF_EVENTS");
-  if (value == nullptr) return true;
-  const std::string_view v(value);
-  return !(v == "0" || v == "false" || v == "off" || v == "no");
-}
-
 bool PerfCounters::open(pid_t tid, bool enabled, PerfEvents which) {
   if (state_.load(std::memory_order_relaxed) != state_unopened) return available();
   auto give_up = [this](std::string why) {
@@ -66,7 +57,7 @@ bool PerfCounters::open(pid_t tid, bool enabled, PerfEvents which) {
     return false;
   };
   if (!enabled) return give_up("disabled (Config::hardware_counters is off)");
-  if (!perf_events_allowed_by_env()) return give_up("disabled by WEFT_PERF_EVENTS=0");
+  if (!perf_events_allowed_by_env()) return give_up("disabled by WEFT_PERF_EVENTS (not 1 or true)");
   const EventKind* events = which == PerfEvents::hardware ? hardware_events : software_events;
   for (int i = 0; i < 3; ++i) {
     perf_event_attr attr;

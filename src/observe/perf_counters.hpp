@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 
+#include "topology/config_env.hpp"  // perf_events_allowed_by_env: open() obeys it
+
 namespace weft::detail {
 
 struct HardwareCounts {
@@ -27,9 +29,6 @@ struct HardwareCounts {
 // (task-clock, cpu-clock, page-faults) into the same three fields, so tests can check the
 // group-reading path on machines without a PMU; never used by the scheduler.
 enum class PerfEvents : unsigned char { hardware, software_for_tests };
-
-// false when WEFT_PERF_EVENTS is set to 0 / false / off.
-bool perf_events_allowed_by_env();
 
 class PerfCounters {
  public:
@@ -50,9 +49,9 @@ class PerfCounters {
   std::optional<HardwareCounts> read() const;
 
   bool available() const { return state_.load(std::memory_order_acquire) == state_open; }
-  // Why read() returns nullopt ("disabled by WEFT_PERF_EVENTS=0", "perf_event_open
-  // (cache-references): Permission denied; kernel.perf_event_paranoid = 3"), empty
-  // when available or not opened yet.
+  // Why read() returns nullopt ("disabled by WEFT_PERF_EVENTS (not 1 or true)",
+  // "perf_event_open (cache-references): Permission denied; kernel.perf_event_paranoid
+  // = 3"), empty when available or not opened yet.
   std::string unavailable_reason() const;
 
   // Closes the descriptors. Not concurrently with read() (the scheduler calls it after

@@ -66,13 +66,8 @@ bool in_domain(const Worker& w, LoopDomain domain) {
 
 Placement SchedulerCore::with_background_workers(const Placement& placement,
                                                  const Config& config) {
-  // Unset: one per loop thread, so that a low loop (which its caller hands over whole)
-  // is as wide as any other loop.
-  const unsigned count = config.background_workers.value_or(placement.num_threads());
-  if (count > max_background_workers) {
-    throw ConfigError("Config::background_workers: " + std::to_string(count) + " exceeds " +
-                      std::to_string(max_background_workers));
-  }
+  // effective_config resolved auto and checked the count.
+  const unsigned count = config.background_workers.value_or(0);
   Placement all = placement;
   const auto n = static_cast<unsigned>(placement.workers.size());
   if (n == 0) return all;  // SchedulerCore reports the empty placement

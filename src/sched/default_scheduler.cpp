@@ -23,9 +23,11 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "observe/trace_writer.hpp"
 #include "sched/scheduler_core.hpp"
+#include "topology/config_env.hpp"
 #include "weft/scheduler.hpp"
 
 namespace weft {
@@ -86,12 +88,9 @@ void write_reports_at_exit() noexcept {
 
 // Once per process (a forked child inherits the registration and the paths).
 void register_exit_reports() {
-  const char* metrics = std::getenv("WEFT_METRICS");
-  const char* trace = std::getenv("WEFT_TRACE");
-  const bool want_metrics = metrics != nullptr && *metrics != '\0';
-  const bool want_trace = trace != nullptr && *trace != '\0';
-  if (!want_metrics && !want_trace) return;
-  exit_reports = new ExitReports{want_metrics ? metrics : "", want_trace ? trace : "", ::getpid()};
+  detail::ExitReportPaths paths = detail::exit_report_paths_from_env();
+  if (paths.metrics.empty() && paths.trace.empty()) return;
+  exit_reports = new ExitReports{std::move(paths.metrics), std::move(paths.trace), ::getpid()};
   std::atexit(write_reports_at_exit);
 }
 

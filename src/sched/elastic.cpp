@@ -16,13 +16,6 @@ constexpr std::chrono::milliseconds elastic_period{100};
 constexpr const char* loop_threads_track = "adaptive loop threads";
 }  // namespace
 
-void check_min_workers(const Config& config, std::size_t workers) {
-  if (config.min_workers > workers)
-    throw ConfigError("Config::min_workers: " + std::to_string(config.min_workers) +
-                      " is more than this scheduler's " + std::to_string(workers) +
-                      (workers == 1 ? " worker" : " workers"));
-}
-
 void SchedulerCore::start_elastic() {
   if (!config_.adaptive) return;
   // The loop threads: the caller and the placement's workers (background workers run

@@ -83,10 +83,6 @@ bool has_cap_sys_nice() {
 }  // namespace
 
 void SchedulerCore::init_priority_serving() {
-  if (config_.background_nice < 0 || config_.background_nice > 19) {
-    throw ConfigError("Config::background_nice: " + std::to_string(config_.background_nice) +
-                      " is not in 0..19");
-  }
   // Background workers run all low work at the idle class: no worker enters a low
   // stretch, and no nice value would lower them further.
   if (config_.background_nice == 0 || background_count_ > 0) return;

@@ -34,6 +34,7 @@ int Scheduler::current_worker() const { return core_->current_worker(); }
 unsigned Scheduler::awake_workers() const { return core_->awake_workers(); }
 bool Scheduler::hands_off(Priority priority) const { return core_->hands_off_here(priority); }
 const Placement& Scheduler::placement() const { return core_->placement(); }
+const Config& Scheduler::config() const { return core_->config(); }
 
 Metrics Scheduler::metrics() const { return core_->metrics(); }
 void Scheduler::reset_metrics() {

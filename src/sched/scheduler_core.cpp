@@ -27,6 +27,7 @@
 #include <system_error>
 
 #include "sched/elastic_monitor.hpp"  // SchedulerCore::elastic_ is destroyed here
+#include "topology/config_check.hpp"
 #include "weft/detail/options_check.hpp"
 #include "weft/scheduler.hpp"
 
@@ -34,13 +35,8 @@ namespace weft::detail {
 
 namespace {
 
-// Checked before the Observer allocates its trace rings.
+// `config` is checked (effective_config) before the Observer allocates its trace rings.
 ObserveOptions observe_options(const Config& config) {
-  constexpr std::size_t max_trace_capacity = std::size_t{1} << 24;
-  if (config.trace_capacity > max_trace_capacity) {
-    throw ConfigError("Config::trace_capacity: " + std::to_string(config.trace_capacity) +
-                      " exceeds " + std::to_string(max_trace_capacity));
-  }
   ObserveOptions options;
   options.hardware_counters = config.metrics && config.hardware_counters;
   options.trace_capacity = config.metrics ? config.trace_capacity : 0;
@@ -53,40 +49,18 @@ ObserveOptions observe_options(const Config& config) {
 SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     : placement_(placement),
       loop_threads_(placement_.num_threads()),
-      config_(config),
+      config_(effective_config(config, placement_)),
       all_workers_(with_background_workers(placement_, config_)),
-      observer_(all_workers_, observe_options(config)) {
+      observer_(all_workers_, observe_options(config_)) {
   if (placement_.workers.empty()) {
     throw ConfigError("Placement::workers: empty (a scheduler needs at least one worker)");
   }
-  if (config_.spin.count() < 0) {
-    throw ConfigError("Config::spin: " + std::to_string(config_.spin.count()) +
-                      "us is negative");
-  }
-  switch (config_.queue_policy) {
-    case QueuePolicy::unbounded:
-      if (config_.max_queued != 0)
-        throw ConfigError("Config::max_queued: " + std::to_string(config_.max_queued) +
-                          " has no effect with QueuePolicy::unbounded (use block or reject)");
-      break;
-    case QueuePolicy::block:
-    case QueuePolicy::reject:
-      if (config_.max_queued == 0)
-        throw ConfigError(std::string("Config::max_queued: 0 with QueuePolicy::") +
-                          to_string(config_.queue_policy) +
-                          " would admit no task (set a limit, or use QueuePolicy::unbounded)");
-      counting_ = true;
-      break;
-    default:
-      throw ConfigError("Config::queue_policy: " +
-                        std::to_string(static_cast<int>(config_.queue_policy)) +
-                        " is not a QueuePolicy");
-  }
+  // effective_config checked that a bounded policy has its limit.
+  counting_ = config_.queue_policy != QueuePolicy::unbounded;
   trace_names_ = observer_.tracing();
   // The placement's workers, then the background workers (background.cpp).
   const std::size_t n = all_workers_.workers.size();
   if (n >= (1u << 16)) throw ConfigError("Placement::workers: too many workers");
-  check_min_workers(config_, placement_.workers.size());
   background_count_ = static_cast<unsigned>(n - placement_.workers.size());
   unsigned max_node = 0;
   for (std::size_t i = 0; i < n; ++i) {

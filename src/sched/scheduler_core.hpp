@@ -32,8 +32,6 @@
 namespace weft::detail {
 
 class ElasticMonitor;
-// ConfigError unless Config::min_workers fits `workers` (elastic.cpp).
-void check_min_workers(const Config& config, std::size_t workers);
 
 inline constexpr unsigned num_levels = num_priorities;
 inline constexpr unsigned level_of(Priority p) { return static_cast<unsigned>(p); }
@@ -241,6 +239,8 @@ class SchedulerCore {
   int current_worker() const;
   unsigned awake_workers() const;
   const Placement& placement() const { return placement_; }
+  // The checked, resolved Config (topology/config_check.hpp: effective_config).
+  const Config& config() const { return config_; }
 
   // Priority serving (priority.cpp). A preemption point: on a worker running low or
   // normal work, runs queued high/critical work first if any arrived since its last look.

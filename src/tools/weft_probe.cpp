@@ -1,6 +1,5 @@
 // weft-probe: what weft sees on this machine (or a synthetic/XML one) and where it
 // would put its threads. Config starts from the WEFT_* environment; flags override it.
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -48,30 +47,19 @@ struct Args {
   bool help = false;
 };
 
-unsigned parse_count(std::string_view flag, const std::string& value) {
-  unsigned out = 0;
-  const char* end = value.data() + value.size();
-  auto [ptr, ec] = std::from_chars(value.data(), end, out);
-  if (value.empty() || value[0] == '-' || value[0] == '+' || ec != std::errc{} || ptr != end)
-    throw UsageError{std::string(flag) + ": '" + value + "' is not a non-negative integer"};
-  return out;
-}
-
-weft::Pinning parse_pinning(const std::string& value) {
+// A flag's value read by the library's own parser for the WEFT_* variable it mirrors, so
+// that the flag and the variable take the same spellings; a bad one is a usage error.
+template <class Parse>
+auto parse_flag(const std::string& flag, const std::string& value, Parse parse) {
   try {
-    return weft::parse_pinning(value, "--pinning");
+    return parse(value, flag);
   } catch (const weft::ConfigError& e) {
     throw UsageError{e.what()};
   }
 }
 
-weft::Partition parse_partition(const std::string& value) {
-  const std::size_t slash = value.find('/');
-  if (slash == std::string::npos)
-    throw UsageError{"--partition: '" + value + "' is not I/N (e.g. 1/4)"};
-  // plan_placement checks index < count and reports it like any other config error.
-  return {parse_count("--partition", value.substr(0, slash)),
-          parse_count("--partition", value.substr(slash + 1))};
+unsigned parse_count(const std::string& value, const std::string& flag) {
+  return static_cast<unsigned>(weft::parse_number(value, flag));
 }
 
 // Accepts "--flag value" and "--flag=value".
@@ -85,24 +73,21 @@ Args parse_args(const std::vector<std::string>& argv, weft::Config config) {
     auto no_value = [&] { at.no_value(); };
     if (flag == "--synthetic") args.synthetic = value();
     else if (flag == "--xml") args.xml = value();
-    else if (flag == "--threads") args.config.num_threads = parse_count(flag, value());
-    else if (flag == "--pinning") args.config.pinning = parse_pinning(value());
+    else if (flag == "--threads") args.config.num_threads = parse_flag(flag, value(), parse_count);
+    else if (flag == "--pinning")
+      args.config.pinning = parse_flag(flag, value(), weft::parse_pinning);
     else if (flag == "--cpuset") args.config.cpuset = value();
-    else if (flag == "--partition") args.config.partition = parse_partition(value());
-    else if (flag == "--reserved") args.config.reserved_workers = parse_count(flag, value());
+    else if (flag == "--partition")
+      args.config.partition = parse_flag(flag, value(), weft::parse_partition);
+    else if (flag == "--reserved")
+      args.config.reserved_workers = parse_flag(flag, value(), parse_count);
     else if (flag == "--smt") no_value(), args.config.use_smt = true;
     else if (flag == "--json") no_value(), args.json = true;
     else if (flag == "--help" || flag == "-h") no_value(), args.help = true;
     else throw UsageError{"unknown option '" + argv[i] + "'"};
   }
   if (args.synthetic && args.xml) throw UsageError{"--synthetic and --xml exclude each other"};
-  if (!args.config.cpuset.empty()) {
-    try {
-      weft::parse_cpu_list(args.config.cpuset, "--cpuset");
-    } catch (const weft::ConfigError& e) {
-      throw UsageError{e.what()};
-    }
-  }
+  if (!args.config.cpuset.empty()) parse_flag("--cpuset", args.config.cpuset, weft::parse_cpu_list);
   return args;
 }
 

@@ -75,7 +75,7 @@ struct Library {
 // A variable an option sets, remembered so that an error in its value can name the option.
 struct Setting {
   std::string variable;
-  std::string field;  // the Config field, as the planner's messages name it
+  std::string field;  // the Config field; the planner's messages start "Config::<field>:"
   std::string value;
   std::string flag;
 };
@@ -147,7 +147,7 @@ void check_config(const std::vector<Setting>& settings) {
     std::string message = e.what();
     for (const Setting& s : settings) {
       if (message.rfind(s.variable + ":", 0) == 0 ||
-          (!s.field.empty() && message.rfind(s.field + ":", 0) == 0)) {
+          (!s.field.empty() && message.rfind("Config::" + s.field + ":", 0) == 0)) {
         message += " (from " + s.flag + ")";
         break;
       }

@@ -1,19 +1,21 @@
-// Config::from_env and the enum names: the one place WEFT_* variables are read.
+// Config::from_env, the value parsers it shares with the tools, and the enum names: the
+// one place WEFT_* variables are read (config_env.hpp for those that are not Config
+// fields).
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <limits>
 #include <string_view>
+#include <utility>
 
+#include "topology/config_env.hpp"
 #include "weft/config.hpp"
 #include "weft/topology.hpp"
 
 namespace weft {
 namespace {
 
-// Spans per worker: 16M x 40 B is 640 MB per worker, already more than anyone means.
-constexpr unsigned long long max_trace_capacity = 1ULL << 24;
 constexpr std::size_t default_env_trace_capacity = 65536;
 
 // Unset and empty read the same, so `WEFT_NUM_THREADS= ./app` means "default".
@@ -23,25 +25,8 @@ std::optional<std::string> env(const char* name) {
   return std::string(value);
 }
 
-unsigned long long parse_number(const char* name, const std::string& value,
-                                unsigned long long max) {
-  // Only digits: from_chars would take "-3" for an unsigned as an error but strtoul
-  // would wrap it, and " 3" or "3x" are typos worth reporting.
-  unsigned long long out = 0;
-  const bool digits = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
-  if (digits) {
-    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-    if (ec == std::errc{} && ptr == value.data() + value.size() && out <= max) return out;
-  }
-  throw ConfigError(std::string(name) + ": '" + value + "' is not a non-negative integer" +
-                    (digits ? " in range" : ""));
-}
-
 unsigned parse_unsigned(const char* name, const std::string& value) {
-  return static_cast<unsigned>(
-      parse_number(name, value, std::numeric_limits<unsigned>::max()));
+  return static_cast<unsigned>(parse_number(value, name));
 }
 
 std::string lower_case(std::string text) {
@@ -80,34 +65,16 @@ Pinning parse_omp_proc_bind(const std::string& value) {
                     "it when WEFT_PINNING is unset)");
 }
 
-bool parse_bool(const char* name, const std::string& value) {
-  if (value == "1" || value == "true") return true;
-  if (value == "0" || value == "false") return false;
-  throw ConfigError(std::string(name) + ": '" + value + "' is not one of 0, 1, true, false");
-}
-
-Partition checked_partition(const std::string& what, const std::string& value, unsigned index,
-                            unsigned count) {
-  if (count == 0 || index >= count)
-    throw ConfigError(what + ": '" + value + "' is not a partition (need index < count, count > 0)");
-  return Partition{index, count};
-}
-
-// "I/N", e.g. "1/4": this process takes slice 1 of 4.
-Partition parse_partition(const char* name, const std::string& value) {
-  const std::size_t slash = value.find('/');
-  if (slash == std::string::npos)
-    throw ConfigError(std::string(name) + ": '" + value + "' is not a partition (expected I/N, e.g. 1/4)");
-  const std::string index = value.substr(0, slash), count = value.substr(slash + 1);
-  auto number = [&](const std::string& part) {
-    try {
-      return parse_unsigned(name, part);
-    } catch (const ConfigError&) {
-      throw ConfigError(std::string(name) + ": '" + value +
-                        "' is not a partition (expected I/N, e.g. 1/4)");
-    }
-  };
-  return checked_partition(name, value, number(index), number(count));
+// OMP_PLACES, when WEFT_PINNING is unset and OMP_PROC_BIND does not unbind: an abstract
+// place name picks the unit a thread is bound to (setting places binds, as in libgomp).
+// An explicit place list ("{0:4},{4:4}") is not followed (weft plans its own placement;
+// libweft_gomp says so): nullopt, as for an unset variable.
+std::optional<Pinning> parse_omp_places(const std::string& value) {
+  const std::string name = lower_case(value);
+  if (name == "cores" || name == "ll_caches") return Pinning::core;
+  if (name == "threads") return Pinning::pu;
+  if (name == "sockets" || name == "numa_domains") return Pinning::numa;
+  return std::nullopt;
 }
 
 // Launchers that start several ranks per node say which one this process is; each rank
@@ -144,8 +111,7 @@ QueuePolicy parse_queue_policy(const char* name, const std::string& text) {
 
 // Config::from_env and Config::env_origins share this reading; `origins` (may be null)
 // collects "field = value (VARIABLE=text)" for each field a variable decided.
-Config read_env(std::vector<std::string>* origins) {
-  Config config;
+Config read_env(Config config, std::vector<std::string>* origins) {
   auto decided = [origins](const std::string& field, const std::string& value,
                            const std::string& because) {
     if (origins != nullptr) origins->push_back(field + " = " + value + " (" + because + ")");
@@ -161,17 +127,28 @@ Config read_env(std::vector<std::string>* origins) {
   if (auto v = env("WEFT_PINNING")) {
     config.pinning = parse_pinning(*v, "WEFT_PINNING");
     decided("pinning", to_string(*config.pinning), "WEFT_PINNING=" + *v);
-  } else if (auto omp = env("OMP_PROC_BIND")) {
-    config.pinning = parse_omp_proc_bind(*omp);
-    decided("pinning", to_string(*config.pinning),
-            "OMP_PROC_BIND=" + *omp + ", WEFT_PINNING unset");
+  } else {
+    const auto bind = env("OMP_PROC_BIND");
+    const auto places = env("OMP_PLACES");
+    const std::optional<Pinning> bound =
+        bind ? std::optional(parse_omp_proc_bind(*bind)) : std::nullopt;
+    const std::optional<Pinning> unit = places ? parse_omp_places(*places) : std::nullopt;
+    if (unit && bound != Pinning::none) {
+      config.pinning = unit;
+      decided("pinning", to_string(*unit),
+              "OMP_PLACES=" + *places + (bind ? ", OMP_PROC_BIND=" + *bind : std::string()) +
+                  ", WEFT_PINNING unset");
+    } else if (bound) {
+      config.pinning = bound;
+      decided("pinning", to_string(*bound), "OMP_PROC_BIND=" + *bind + ", WEFT_PINNING unset");
+    }
   }
   if (auto v = env("WEFT_CPUSET")) {
     parse_cpu_list(*v, "WEFT_CPUSET");  // reject it here, where the variable can be named
     config.cpuset = *v;
   }
   if (auto v = env("WEFT_PARTITION")) {
-    config.partition = parse_partition("WEFT_PARTITION", *v);
+    config.partition = parse_partition(*v, "WEFT_PARTITION");
     decided("partition", *v, "WEFT_PARTITION=" + *v);
   } else {
     std::string launcher;
@@ -186,8 +163,8 @@ Config read_env(std::vector<std::string>* origins) {
     if (lower_case(*v) == "auto") {
       config.background_workers.reset();
     } else {
-      config.background_workers =
-          static_cast<unsigned>(parse_number("WEFT_BACKGROUND_WORKERS", *v, max_background_workers));
+      config.background_workers = static_cast<unsigned>(
+          parse_number(*v, "WEFT_BACKGROUND_WORKERS", max_background_workers));
     }
     decided("background_workers",
             config.background_workers ? std::to_string(*config.background_workers) : "auto",
@@ -199,23 +176,26 @@ Config read_env(std::vector<std::string>* origins) {
     // Capped at an hour: a longer spin is a typo, and the cap keeps the count in range.
     constexpr unsigned long long max_us = 3'600'000'000ULL;
     config.spin = std::chrono::microseconds(
-        static_cast<std::chrono::microseconds::rep>(parse_number("WEFT_SPIN_US", *v, max_us)));
+        static_cast<std::chrono::microseconds::rep>(parse_number(*v, "WEFT_SPIN_US", max_us)));
   }
-  if (auto v = env("WEFT_USE_SMT")) config.use_smt = parse_bool("WEFT_USE_SMT", *v);
-  if (auto v = env("WEFT_ADAPTIVE")) config.adaptive = parse_bool("WEFT_ADAPTIVE", *v);
+  if (auto v = env("WEFT_USE_SMT")) config.use_smt = parse_bool(*v, "WEFT_USE_SMT");
+  if (auto v = env("WEFT_ADAPTIVE")) config.adaptive = parse_bool(*v, "WEFT_ADAPTIVE");
   if (auto v = env("WEFT_MIN_WORKERS"))
     config.min_workers = parse_unsigned("WEFT_MIN_WORKERS", *v);
   if (auto v = env("WEFT_BACKGROUND_NICE"))
-    config.background_nice = static_cast<int>(parse_number("WEFT_BACKGROUND_NICE", *v, 19));
+    config.background_nice = static_cast<int>(parse_number(*v, "WEFT_BACKGROUND_NICE", 19));
   if (auto v = env("WEFT_AGING_PERIOD"))
-    config.aging_period = static_cast<unsigned>(parse_number("WEFT_AGING_PERIOD", *v, 1u << 20));
+    config.aging_period = static_cast<unsigned>(parse_number(*v, "WEFT_AGING_PERIOD", 1u << 20));
   if (auto v = env("WEFT_METRICS_ENABLED"))
-    config.metrics = parse_bool("WEFT_METRICS_ENABLED", *v);
+    config.metrics = parse_bool(*v, "WEFT_METRICS_ENABLED");
   if (auto v = env("WEFT_HARDWARE_COUNTERS"))
-    config.hardware_counters = parse_bool("WEFT_HARDWARE_COUNTERS", *v);
+    config.hardware_counters = parse_bool(*v, "WEFT_HARDWARE_COUNTERS");
+  // Not a Config field (it vetoes the counters of every scheduler, whatever its Config
+  // says: detail::perf_events_allowed_by_env), but a typo in it is reported here.
+  if (auto v = env("WEFT_PERF_EVENTS")) parse_bool(*v, "WEFT_PERF_EVENTS");
   if (auto v = env("WEFT_TRACE_CAPACITY")) {
     config.trace_capacity = static_cast<std::size_t>(
-        parse_number("WEFT_TRACE_CAPACITY", *v, max_trace_capacity));
+        parse_number(*v, "WEFT_TRACE_CAPACITY", max_trace_capacity));
   } else if (env("WEFT_TRACE")) {
     // WEFT_TRACE asks for a trace at exit: it needs spans to write.
     config.trace_capacity = default_env_trace_capacity;
@@ -225,7 +205,7 @@ Config read_env(std::vector<std::string>* origins) {
   const auto max_queued = env("WEFT_MAX_QUEUED");
   if (max_queued) {
     config.max_queued = static_cast<std::size_t>(parse_number(
-        "WEFT_MAX_QUEUED", *max_queued, std::numeric_limits<std::size_t>::max()));
+        *max_queued, "WEFT_MAX_QUEUED", std::numeric_limits<std::size_t>::max()));
     if (config.max_queued == 0)
       throw ConfigError("WEFT_MAX_QUEUED: '" + *max_queued +
                         "' is not a positive integer (unset it for no limit)");
@@ -251,12 +231,75 @@ Config read_env(std::vector<std::string>* origins) {
 
 }  // namespace
 
-Config Config::from_env() { return read_env(nullptr); }
+Config Config::from_env() { return read_env(Config{}, nullptr); }
+
+Config Config::from_env(Config defaults) { return read_env(std::move(defaults), nullptr); }
 
 std::vector<std::string> Config::env_origins() {
   std::vector<std::string> origins;
-  read_env(&origins);
+  read_env(Config{}, &origins);
   return origins;
+}
+
+namespace detail {
+
+bool perf_events_allowed_by_env() {
+  const auto v = env("WEFT_PERF_EVENTS");
+  if (!v) return true;
+  // Read on a worker thread, where an exception has nowhere to go: a value that is not a
+  // clear yes keeps weft away from the PMU, the safe side for a variable that exists to
+  // turn the counters off (from_env reports the typo itself).
+  try {
+    return parse_bool(*v, "WEFT_PERF_EVENTS");
+  } catch (const ConfigError&) {
+    return false;
+  }
+}
+
+ExitReportPaths exit_report_paths_from_env() {
+  return {env("WEFT_METRICS").value_or(""), env("WEFT_TRACE").value_or("")};
+}
+
+}  // namespace detail
+
+unsigned long long parse_number(const std::string& text, const std::string& field,
+                                unsigned long long max) {
+  // Only digits: from_chars would take "-3" for an unsigned as an error but strtoul
+  // would wrap it, and " 3" or "3x" are typos worth reporting.
+  unsigned long long out = 0;
+  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
+  if (digits) {
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec == std::errc{} && ptr == text.data() + text.size() && out <= max) return out;
+  }
+  throw ConfigError(field + ": '" + text + "' is not a non-negative integer" +
+                    (digits ? " in range (at most " + std::to_string(max) + ")" : ""));
+}
+
+bool parse_bool(const std::string& text, const std::string& field) {
+  const std::string value = lower_case(text);
+  if (value == "1" || value == "true") return true;
+  if (value == "0" || value == "false") return false;
+  throw ConfigError(field + ": '" + text + "' is not one of 0, 1, true, false");
+}
+
+Partition parse_partition(const std::string& text, const std::string& field) {
+  auto bad = [&](const char* need) {
+    return ConfigError(field + ": '" + text + "' is not a partition (" + need + ")");
+  };
+  const std::size_t slash = text.find('/');
+  if (slash == std::string::npos) throw bad("expected I/N, e.g. 1/4");
+  Partition p;
+  try {
+    p.index = static_cast<unsigned>(parse_number(text.substr(0, slash), field));
+    p.count = static_cast<unsigned>(parse_number(text.substr(slash + 1), field));
+  } catch (const ConfigError&) {
+    throw bad("expected I/N, e.g. 1/4");
+  }
+  if (p.count == 0 || p.index >= p.count) throw bad("need index < count, count > 0");
+  return p;
 }
 
 Pinning parse_pinning(const std::string& text, const std::string& field) {

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "common/json_writer.hpp"
+#include "topology/config_check.hpp"
 #include "topology/cpu_list.hpp"
 #include "weft/topology.hpp"
 
@@ -44,10 +45,10 @@ std::string partition_text(const Partition& p) {
 std::vector<unsigned> usable_pus(const Topology& topology, const Config& config) {
   const std::vector<unsigned>& allowed = topology.budget().allowed_pus;
   if (config.cpuset.empty()) return allowed;
-  const std::vector<unsigned> wanted = parse_cpu_list(config.cpuset, "cpuset");
+  const std::vector<unsigned> wanted = parse_cpu_list(config.cpuset, "Config::cpuset");
   std::vector<unsigned> both = detail::intersect_sorted(allowed, wanted);
   if (both.empty())
-    throw ConfigError("cpuset: '" + config.cpuset +
+    throw ConfigError("Config::cpuset: '" + config.cpuset +
                       "' holds no CPU this process may use (allowed: " +
                       detail::format_cpu_list(allowed) + ")");
   return both;
@@ -76,8 +77,9 @@ std::vector<unsigned> partition_cores(const Topology& topology, const std::vecto
                                       const Partition& p) {
   const std::size_t n = cores.size();
   if (p.count > n)
-    throw ConfigError("partition: " + partition_text(p) + " asks for " + std::to_string(p.count) +
-                      " slices but only " + std::to_string(n) + " cores are usable");
+    throw ConfigError("Config::partition: " + partition_text(p) + " asks for " +
+                      std::to_string(p.count) + " slices but only " + std::to_string(n) +
+                      " cores are usable");
   if (p.count == 1) return cores;
   const double ideal = static_cast<double>(n) / p.count;
   const double tolerance = std::max(1.0, ideal / 8);
@@ -108,7 +110,7 @@ std::vector<unsigned> partition_cores(const Topology& topology, const std::vecto
             cores.begin() + static_cast<std::ptrdiff_t>(cuts[p.index + 1])};
   }
   // Unreachable: the core level has a boundary at every position.
-  throw ConfigError("partition: " + partition_text(p) + " cannot be cut evenly");
+  throw ConfigError("Config::partition: " + partition_text(p) + " cannot be cut evenly");
 }
 
 // Orders cores so that any prefix is spread evenly: round-robin across the domains of
@@ -169,19 +171,7 @@ std::vector<unsigned> cpus_for(const Topology& topology, const Slot& slot, Pinni
       return out;
     }
   }
-  return {};  // check_pinning ruled this out
-}
-
-// A Pinning cast from an integer could hold anything; say so before planning.
-void check_pinning(Pinning pinning) {
-  switch (pinning) {
-    case Pinning::none:
-    case Pinning::core:
-    case Pinning::pu:
-    case Pinning::numa: return;
-  }
-  throw ConfigError("pinning: " + std::to_string(static_cast<int>(pinning)) +
-                    " is not one of none, core, pu, numa");
+  return {};  // check_config ruled this out
 }
 
 struct PinningChoice {
@@ -194,7 +184,6 @@ struct PinningChoice {
 // still share every core.
 PinningChoice choose_pinning(const Topology& topology, const Config& config) {
   if (config.pinning) {
-    check_pinning(*config.pinning);
     return {*config.pinning, "Config::pinning (or WEFT_PINNING / OMP_PROC_BIND) is set"};
   }
   if (config.partition)
@@ -229,7 +218,7 @@ std::size_t thread_count(const Config& config, std::size_t num_cores, std::size_
     // would otherwise create millions of threads.
     const std::size_t limit = std::max<std::size_t>(1024, 64 * num_slots);
     if (config.num_threads > limit)
-      throw ConfigError("num_threads: " + std::to_string(config.num_threads) +
+      throw ConfigError("Config::num_threads: " + std::to_string(config.num_threads) +
                         " is more than 64 threads per usable PU (" + std::to_string(num_slots) +
                         " PUs)");
     return config.num_threads;
@@ -265,10 +254,7 @@ Placement plan_placement(const Topology& topology, const Config& config) {
   if (topology.num_cores() == 0)
     throw TopologyError("plan_placement: the topology has no cores (a default-constructed "
                         "Topology; use probe, synthetic or from_xml)");
-  if (config.partition && (config.partition->count == 0 ||
-                           config.partition->index >= config.partition->count))
-    throw ConfigError("partition: " + partition_text(*config.partition) +
-                      " is not a partition (need index < count, count > 0)");
+  detail::check_config(config);
   const PinningChoice pinning = choose_pinning(topology, config);
 
   const std::vector<unsigned> allowed = usable_pus(topology, config);
@@ -296,7 +282,7 @@ Placement plan_placement(const Topology& topology, const Config& config) {
   const std::size_t threads = thread_count(config, cores.size(), slots.size(), quota);
   const std::size_t num_workers = std::max<std::size_t>(threads, 2) - 1;
   if (config.reserved_workers >= num_workers)
-    throw ConfigError("reserved_workers: " + std::to_string(config.reserved_workers) +
+    throw ConfigError("Config::reserved_workers: " + std::to_string(config.reserved_workers) +
                       " leaves no worker for low and normal work (the placement has " +
                       std::to_string(num_workers) + " worker" + (num_workers == 1 ? "" : "s") +
                       ")");

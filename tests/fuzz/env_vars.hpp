@@ -6,8 +6,9 @@
 
 namespace weft::fuzz {
 
-// WEFT_*, the OpenMP fallbacks and the launchers' rank variables. Names from_env does
-// not (yet) read are harmless: they are set and unset like the others.
+// WEFT_*, the OpenMP fallbacks and the launchers' rank variables: every name
+// src/topology/config.cpp reads for from_env (TopologyFromEnv.EnvNamesListEveryVariable
+// compares the two), not WEFT_METRICS, which makes a process write a file at exit.
 inline constexpr const char* env_names[] = {"WEFT_NUM_THREADS",
                                             "WEFT_PINNING",
                                             "WEFT_CPUSET",
@@ -25,8 +26,11 @@ inline constexpr const char* env_names[] = {"WEFT_NUM_THREADS",
                                             "WEFT_TRACE",
                                             "WEFT_MAX_QUEUED",
                                             "WEFT_QUEUE_POLICY",
+                                            "WEFT_BACKGROUND_WORKERS",
+                                            "WEFT_PERF_EVENTS",
                                             "OMP_NUM_THREADS",
                                             "OMP_PROC_BIND",
+                                            "OMP_PLACES",
                                             "OMPI_COMM_WORLD_LOCAL_RANK",
                                             "OMPI_COMM_WORLD_LOCAL_SIZE",
                                             "SLURM_LOCALID",

@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (placement.caller_cpus.empty()) finding("a partition with no caller core", text);
       },
       [&](const weft::ConfigError& e) {
-        if (std::string(e.what()).rfind("partition: ", 0) != 0)
+        if (std::string(e.what()).rfind("Config::partition: ", 0) != 0)
           finding(std::string("a partition error that does not name the field: ") + e.what(), text);
       });
   return 0;

@@ -243,9 +243,9 @@ TEST(WeftRun, BadValuesStopBeforeTheProgramStarts) {
   const std::vector<Case> cases = {
       {{"--pinning", "socket"}, {}, "WEFT_PINNING: 'socket' is not one of none, core, pu, numa (from --pinning)"},
       {{"--cpuset", "0-"}, {}, "WEFT_CPUSET: '0-' is not a CPU list"},
-      {{"--cpuset", "100000"}, {}, "cpuset: '100000' holds no CPU this process may use"},
+      {{"--cpuset", "100000"}, {}, "Config::cpuset: '100000' holds no CPU this process may use"},
       {{"--partition", "4/4"}, {}, "WEFT_PARTITION: '4/4' is not a partition"},
-      {{"--reserved", "4096"}, {}, "reserved_workers: 4096 leaves no worker"},
+      {{"--reserved", "4096"}, {}, "Config::reserved_workers: 4096 leaves no worker"},
       // Already in the environment, not from a flag: checked all the same.
       {{}, {{"WEFT_SPIN_US", "soon"}}, "WEFT_SPIN_US: 'soon' is not a non-negative integer"},
       {{}, {{"OMP_NUM_THREADS", "0"}}, "OMP_NUM_THREADS: '0' is not a positive integer"},

@@ -15,50 +15,50 @@ TEST(TopologyConfigErrors, CpusetIsNotACpuList) {
   Config c;
   c.cpuset = "0-";
   EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); },
-                                       "cpuset: '0-' is not a CPU list"));
+                                       "Config::cpuset: '0-' is not a CPU list"));
 }
 
 TEST(TopologyConfigErrors, CpusetWithNoAllowedCpu) {
   Config c;
   c.cpuset = "200-300";
   EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); },
-                                       "cpuset: '200-300' holds no CPU this process may use"));
+                                       "Config::cpuset: '200-300' holds no CPU this process may use"));
   // Also when the CPUs exist but the mask excludes them.
   c.cpuset = "0-3";
   EXPECT_TRUE(throws_with<ConfigError>(
       [&] { plan_placement(machine().with_allowed_pus(test::range(64, 127)), c); },
-      "cpuset: '0-3' holds no CPU"));
+      "Config::cpuset: '0-3' holds no CPU"));
 }
 
 TEST(TopologyConfigErrors, PartitionOutOfRange) {
   Config c;
   c.partition = Partition{4, 4};
-  EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); }, "partition: 4/4"));
+  EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); }, "Config::partition: 4/4"));
   c.partition = Partition{0, 0};
-  EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); }, "partition: 0/0"));
+  EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); }, "Config::partition: 0/0"));
   c.partition = Partition{0, 65};
   EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); },
-                                       "partition: 0/65 asks for 65 slices but only 64 cores"));
+                                       "Config::partition: 0/65 asks for 65 slices but only 64 cores"));
 }
 
 TEST(TopologyConfigErrors, ReservedWorkersLeaveNone) {
   Config c = test::threads(4);  // 3 workers
   c.reserved_workers = 3;
   EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); },
-                                       "reserved_workers: 3 leaves no worker"));
+                                       "Config::reserved_workers: 3 leaves no worker"));
   c.reserved_workers = 2;
   EXPECT_NO_THROW(plan_placement(machine(), c));
 }
 
 TEST(TopologyConfigErrors, AbsurdThreadCount) {
   EXPECT_TRUE(throws_with<ConfigError>([] { plan_placement(machine(), test::threads(4000000)); },
-                                       "num_threads: 4000000 is more than 64 threads per usable PU"));
+                                       "Config::num_threads: 4000000 is more than 64 threads per usable PU"));
 }
 
 TEST(TopologyConfigErrors, PinningOutOfRange) {
   Config c;
   c.pinning = static_cast<Pinning>(42);
-  EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); }, "pinning: 42"));
+  EXPECT_TRUE(throws_with<ConfigError>([&] { plan_placement(machine(), c); }, "Config::pinning: 42"));
 }
 
 TEST(TopologyConfigErrors, MalformedSynthetic) {

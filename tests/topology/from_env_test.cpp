@@ -1,5 +1,11 @@
 // Config::from_env: every WEFT_* variable, the partition a launcher implies, and
 // errors naming the variable and its value.
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <set>
+
+#include "topology/config_env.hpp"
 #include "topology/topology_test_util.hpp"
 
 namespace weft {
@@ -362,6 +368,75 @@ TEST(TopologyConfigFromEnv, BadQueueLimitsNameTheVariable) {
   EXPECT_TRUE(throws_with<ConfigError>(
       [] { Config::from_env(); },
       "WEFT_MAX_QUEUED: '10' has no effect with WEFT_QUEUE_POLICY=unbounded"));
+}
+
+TEST(TopologyConfigFromEnv, OmpPlacesWhenWeftPinningIsUnset) {
+  EnvGuard env;
+  for (auto [places, pinning] : {std::pair{"cores", Pinning::core}, {"ll_caches", Pinning::core},
+                                 {"THREADS", Pinning::pu}, {"sockets", Pinning::numa},
+                                 {"numa_domains", Pinning::numa}}) {
+    env.set("OMP_PLACES", places);
+    EXPECT_EQ(Config::from_env().pinning, pinning) << places;
+  }
+  // OMP_PROC_BIND=false unbinds whatever the places; a policy binds to the places' unit.
+  env.set("OMP_PLACES", "threads");
+  env.set("OMP_PROC_BIND", "false");
+  EXPECT_EQ(Config::from_env().pinning, Pinning::none);
+  env.set("OMP_PROC_BIND", "spread");
+  EXPECT_EQ(Config::from_env().pinning, Pinning::pu);
+  const std::vector<std::string> origins = Config::env_origins();
+  ASSERT_EQ(origins.size(), 1u);
+  EXPECT_EQ(origins[0], "pinning = pu (OMP_PLACES=threads, OMP_PROC_BIND=spread, WEFT_PINNING unset)");
+  // An explicit list is not followed: OMP_PROC_BIND decides alone.
+  env.set("OMP_PLACES", "{0:4},{4:4}");
+  EXPECT_EQ(Config::from_env().pinning, Pinning::core);
+  env.set("WEFT_PINNING", "numa");
+  EXPECT_EQ(Config::from_env().pinning, Pinning::numa);
+}
+
+TEST(TopologyConfigFromEnv, OverridesApplyToGivenDefaults) {
+  EnvGuard env;
+  Config defaults;
+  defaults.spin = std::chrono::microseconds(1000);
+  defaults.aging_period = 3;
+  EXPECT_EQ(Config::from_env(defaults).spin.count(), 1000);
+  EXPECT_EQ(Config::from_env(defaults).aging_period, 3u);
+  env.set("WEFT_SPIN_US", "7");
+  EXPECT_EQ(Config::from_env(defaults).spin.count(), 7);
+  EXPECT_EQ(Config::from_env(defaults).aging_period, 3u);
+}
+
+TEST(TopologyConfigFromEnv, BooleansInAnyCaseAndPerfEventsChecked) {
+  EnvGuard env;
+  env.set("WEFT_ADAPTIVE", "TRUE");
+  EXPECT_TRUE(Config::from_env().adaptive);
+  env.set("WEFT_PERF_EVENTS", "False");
+  EXPECT_NO_THROW(Config::from_env());
+  EXPECT_FALSE(detail::perf_events_allowed_by_env());
+  env.set("WEFT_PERF_EVENTS", "1");
+  EXPECT_TRUE(detail::perf_events_allowed_by_env());
+  // A typo is an error where it can be reported, and keeps the counters off where not.
+  env.set("WEFT_PERF_EVENTS", "off");
+  EXPECT_TRUE(throws_with<ConfigError>([] { Config::from_env(); },
+                                       "WEFT_PERF_EVENTS: 'off' is not one of 0, 1, true, false"));
+  EXPECT_FALSE(detail::perf_events_allowed_by_env());
+}
+
+// tests/fuzz/env_vars.hpp lists what config.cpp reads: compare the list with every
+// variable name quoted in config.cpp (WEFT_METRICS aside: setting it makes a process
+// write a file at exit, which the fuzz targets must not do).
+TEST(TopologyConfigFromEnv, EnvNamesListEveryVariable) {
+  std::ifstream in(std::string(WEFT_TEST_DATA_DIR) + "/../../src/topology/config.cpp");
+  ASSERT_TRUE(in) << "config.cpp not found";
+  const std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::regex quoted("\"((?:WEFT|OMP|OMPI|SLURM|LOCAL)_[A-Z_]+)\"");
+  std::set<std::string> read;
+  for (auto it = std::sregex_iterator(source.begin(), source.end(), quoted);
+       it != std::sregex_iterator(); ++it)
+    read.insert((*it)[1]);
+  read.erase("WEFT_METRICS");
+  const std::set<std::string> listed(std::begin(fuzz::env_names), std::end(fuzz::env_names));
+  EXPECT_EQ(read, listed);
 }
 
 }  // namespace

@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "sched/sched_test_support.hpp"
+
 namespace {
 
 using Matrix = Eigen::Tensor<float, 2, Eigen::RowMajor>;
@@ -149,7 +151,7 @@ TEST(EigenThreadPool, EveryPriorityRunsItsClosures) {
 TEST(EigenThreadPool, DestructorWaitsForNestedClosures) {
   weft::Scheduler sched(config_with(3));
   std::atomic<int> ran{0};
-  {
+  weft::test::wait_or_dump(sched, "the pool's destructor, its closures scheduling more", [&] {
     weft::EigenThreadPool pool(sched);
     for (int i = 0; i < 20; ++i) {
       pool.Schedule([&] {
@@ -159,7 +161,7 @@ TEST(EigenThreadPool, DestructorWaitsForNestedClosures) {
         ran.fetch_add(1);
       });
     }
-  }
+  });
   EXPECT_EQ(ran.load(), 40);
 }
 

@@ -26,6 +26,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "worker_gate.hpp"
+
 #if defined(__x86_64__) || defined(__SSE__)
 #include <xmmintrin.h>
 #define WEFT_TEST_HAS_MXCSR 1
@@ -524,25 +526,36 @@ void slow_item(void* context, size_t) {
   static_cast<std::atomic<size_t>*>(context)->fetch_add(1, std::memory_order_relaxed);
 }
 
+// slow_item's work behind a WorkerGate: a worker is certain to run some of the items.
+struct GatedItems {
+  std::thread::id caller = std::this_thread::get_id();
+  weft::test::WorkerGate gate;
+  std::atomic<size_t> done{0};
+};
+
+void gated_item(void* context, size_t i) {
+  auto& items = *static_cast<GatedItems*>(context);
+  slow_item(&items.done, i);
+  items.gate.arrive(std::this_thread::get_id() != items.caller, "the pool's items");
+}
+
 TEST(Pthreadpool, StatsCountItemsOnWorkersAndCaller) {
   Pool p(2);
   ASSERT_NE(p.pool, nullptr);
   weft_pthreadpool_stats stats{};
   weft_pthreadpool_get_stats(p.pool, &stats);
   EXPECT_EQ(stats.calls, 0u);
-  std::atomic<size_t> done{0};
-  // Repeat until a worker took part (each call has ~8 ms of work: in practice the first).
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    pthreadpool_parallelize_1d(p.pool, slow_item, &done, 400, 0);
-    weft_pthreadpool_get_stats(p.pool, &stats);
-    if (stats.items_on_workers > 0) break;
-  }
+  GatedItems items;
+  pthreadpool_parallelize_1d(p.pool, gated_item, &items, 400, 0);
+  EXPECT_TRUE(items.gate.opened());
+  weft_pthreadpool_get_stats(p.pool, &stats);
+  EXPECT_EQ(stats.calls, 1u);
   EXPECT_GT(stats.items_on_workers, 0u);
-  EXPECT_EQ(stats.items_on_caller + stats.items_on_workers, done.load());
-  EXPECT_EQ(stats.items_on_caller + stats.items_on_workers, 400 * stats.calls);
+  EXPECT_EQ(stats.items_on_caller + stats.items_on_workers, items.done.load());
+  EXPECT_EQ(stats.items_on_caller + stats.items_on_workers, 400u);
   EXPECT_EQ(stats.inline_calls, 0u);
   // One item: run inline on the caller.
-  pthreadpool_parallelize_1d(p.pool, slow_item, &done, 1, 0);
+  pthreadpool_parallelize_1d(p.pool, slow_item, &items.done, 1, 0);
   weft_pthreadpool_stats after{};
   weft_pthreadpool_get_stats(p.pool, &after);
   EXPECT_EQ(after.calls, stats.calls + 1);
@@ -578,28 +591,28 @@ TEST(Pthreadpool, EveryPriorityRunsAndInvalidOnesAreRejected) {
 TEST(Pthreadpool, WithThreadIndicesStayInRangeUnderContention) {
   Pool p(3);
   ASSERT_NE(p.pool, nullptr);
-  // Slow items keep every thread busy at once, so a duplicate index would be caught.
-  // Repeated until workers took part (bounded), so that more than one thread was checked.
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  // Slow items keep every thread busy at once, so a duplicate index would be caught; the
+  // gate makes sure a worker ran some, so that more than one thread was checked.
+  struct Context {
+    Recorder recorder;
+    GatedItems items;
+  } ctx{Recorder({300}, {1}, pthreadpool_get_threads_count(p.pool)), {}};
+  pthreadpool_parallelize_1d_with_thread(
+      p.pool,
+      [](void* c, size_t thread, size_t i) {
+        auto& context = *static_cast<Context*>(c);
+        context.recorder.enter(thread);
+        gated_item(&context.items, i);
+        size_t s[] = {i}, z[] = {1};
+        context.recorder.visit(s, z);
+        context.recorder.leave(thread);
+      },
+      &ctx, 300, 0);
+  EXPECT_EQ(ctx.recorder.errors.load(), 0) << describe(ctx.recorder);
+  EXPECT_EQ(ctx.recorder.items_not_once(), 0);
+  EXPECT_TRUE(ctx.items.gate.opened());
   weft_pthreadpool_stats stats{};
-  do {
-    Recorder r({300}, {1}, pthreadpool_get_threads_count(p.pool));
-    pthreadpool_parallelize_1d_with_thread(
-        p.pool,
-        [](void* c, size_t thread, size_t i) {
-          Recorder& rr = *static_cast<Recorder*>(c);
-          rr.enter(thread);
-          std::atomic<size_t> sink{0};
-          slow_item(&sink, i);
-          size_t s[] = {i}, z[] = {1};
-          rr.visit(s, z);
-          rr.leave(thread);
-        },
-        &r, 300, 0);
-    EXPECT_EQ(r.errors.load(), 0) << describe(r);
-    EXPECT_EQ(r.items_not_once(), 0);
-    weft_pthreadpool_get_stats(p.pool, &stats);
-  } while (stats.items_on_workers == 0 && std::chrono::steady_clock::now() < give_up);
+  weft_pthreadpool_get_stats(p.pool, &stats);
   EXPECT_GT(stats.items_on_workers, 0u);
 }
 

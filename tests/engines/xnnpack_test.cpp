@@ -9,6 +9,7 @@
 #include <xnnpack.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -16,7 +17,11 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
+
+#include "worker_gate.hpp"
 
 namespace {
 
@@ -128,6 +133,41 @@ TEST(XnnpackOnWeft, PthreadpoolSymbolsResolveToWeft) {
   }
 }
 
+// The items of a pool loop whose part on a worker invokes an XNNPACK runtime (once);
+// the test's thread waits at a WorkerGate until that is done.
+struct OnWorker {
+  OnWorker(pthreadpool_t p, xnn_runtime_t r, std::vector<float> input)
+      : pool(p), runtime(r), x(std::move(input)) {}
+  pthreadpool_t pool;
+  xnn_runtime_t runtime;
+  std::vector<float> x;
+  std::thread::id caller = std::this_thread::get_id();
+  weft::test::WorkerGate gate;
+  std::atomic<bool> taken{false};
+  std::vector<float> got;
+  uint64_t tiles_on_worker = 0;
+};
+
+void invoke_on_worker(void* context, size_t) {
+  auto& w = *static_cast<OnWorker*>(context);
+  // ~20 us per item: enough work that the loop invites the pool's worker.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  const bool on_worker = std::this_thread::get_id() != w.caller;
+  if (on_worker && !w.taken.exchange(true)) {
+    // The pool's counts move only when a chunk ends, and this worker's chunk has not:
+    // the difference is XNNPACK's own items on the worker (the caller's items count
+    // as the caller's).
+    weft_pthreadpool_stats before{}, after{};
+    weft_pthreadpool_get_stats(w.pool, &before);
+    w.got = run(w.runtime, w.x);
+    weft_pthreadpool_get_stats(w.pool, &after);
+    w.tiles_on_worker = after.items_on_workers - before.items_on_workers;
+  }
+  w.gate.arrive(on_worker, "the loop whose worker part invokes XNNPACK");
+}
+
 TEST(XnnpackOnWeft, MlpMatchesNullPoolAndReferenceAndRunsOnWeftWorkers) {
   ASSERT_EQ(xnn_initialize(nullptr), xnn_status_success);
   Weights w;
@@ -147,21 +187,20 @@ TEST(XnnpackOnWeft, MlpMatchesNullPoolAndReferenceAndRunsOnWeftWorkers) {
 
   const std::vector<float> expected = reference(w, x);
   const std::vector<float> alone = run(serial, x);
+  const std::vector<float> got = run(threaded, x);
   weft_pthreadpool_stats stats{};
-  std::vector<float> got;
-  // Each invocation is ~200 us of work. A worker joins once it is awake; on a loaded
-  // machine (its core busy with other processes) that can take several invocations,
-  // while the caller steals the whole loop meanwhile. Repeat until a worker took part,
-  // for at most a few seconds (a bound on the retries, not a timing assertion).
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  do {
-    got = run(threaded, x);
-    weft_pthreadpool_get_stats(pool, &stats);
-  } while (stats.items_on_workers == 0 && std::chrono::steady_clock::now() < give_up);
+  weft_pthreadpool_get_stats(pool, &stats);
   // XNNPACK's calls reached weft's pool (with Debian's pthreadpool bound instead, these
-  // counters could not move), and some of its tiles ran on weft workers.
+  // counters could not move).
   EXPECT_GT(stats.calls, 0u);
-  EXPECT_GT(stats.items_on_workers, 0u);
+  // And its tiles run on weft workers: the same runtime invoked from a worker. Whether
+  // a worker joins the caller's run above depends on the machine's load (the caller
+  // may steal the whole loop first); this does not.
+  OnWorker on_worker{pool, threaded, x};
+  pthreadpool_parallelize_1d(pool, invoke_on_worker, &on_worker, 16, 0);
+  ASSERT_TRUE(on_worker.gate.opened());
+  EXPECT_GT(on_worker.tiles_on_worker, 0u);
+  ASSERT_EQ(on_worker.got, alone);
 
   // A threaded run splits the output into tiles differently, but each output element
   // is still one micro-kernel dot product over the whole k in the same order, so the

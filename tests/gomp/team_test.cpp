@@ -57,9 +57,11 @@ void expect_complete(const BarrierJob& job, unsigned returned) {
 
 TEST(GompTeam, FormsFullTeamWhenWorkersAreIdle) {
   weft::Scheduler s(make_placement(3), unpinned());
+  weft::test::HangWatch watch(s);
   for (int rep = 0; rep < 200; ++rep) {
     BarrierJob job;
-    const unsigned size = s.run_team(job, 4, Priority::normal);
+    const unsigned size = watch.wait("a team of up to 4 at its barriers", rep,
+                                     [&] { return s.run_team(job, 4, Priority::normal); });
     expect_complete(job, size);
     EXPECT_GE(size, 1u);
     EXPECT_LE(size, 4u);
@@ -68,7 +70,8 @@ TEST(GompTeam, FormsFullTeamWhenWorkersAreIdle) {
   unsigned best = 0;
   for (int rep = 0; rep < 50 && best < 4; ++rep) {
     BarrierJob job;
-    best = std::max(best, s.run_team(job, 4, Priority::normal));
+    best = std::max(best, watch.wait("a team of up to 4 at its barriers", rep,
+                                     [&] { return s.run_team(job, 4, Priority::normal); }));
   }
   EXPECT_EQ(best, 4u);
 }
@@ -87,9 +90,11 @@ TEST(GompTeam, ConcurrentTeamsFromManyThreads) {
   std::atomic<int> failures{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
+      weft::test::HangWatch watch(s);  // one per waiting thread
       for (int rep = 0; rep < 100; ++rep) {
         BarrierJob job;
-        const unsigned size = s.run_team(job, 4, Priority::normal);
+        const unsigned size = watch.wait("one of 4 concurrent teams at its barriers", rep,
+                                         [&] { return s.run_team(job, 4, Priority::normal); });
         if (job.bad() || job.members() != size || !job.all_indices_seen()) failures.fetch_add(1);
       }
     });
@@ -110,7 +115,7 @@ TEST(GompTeam, TeamFromInsideTasksAndTeams) {
       if (job.bad() || job.members() != size) failures.fetch_add(1);
     });
   }
-  group.wait();
+  weft::test::wait_or_dump(s, "8 tasks that each start a team", [&] { group.wait(); });
   EXPECT_EQ(failures.load(), 0);
 
   // A team inside every member of another team: the inner teams cannot take the outer
@@ -126,7 +131,11 @@ TEST(GompTeam, TeamFromInsideTasksAndTeams) {
   } outer;
   outer.s = &s;
   outer.failures = &failures;
-  for (int rep = 0; rep < 50; ++rep) s.run_team(outer, 4, Priority::normal);
+  weft::test::HangWatch watch(s);
+  for (int rep = 0; rep < 50; ++rep) {
+    watch.wait("a team whose members each start a team", rep,
+               [&] { s.run_team(outer, 4, Priority::normal); });
+  }
   EXPECT_EQ(failures.load(), 0);
 }
 

@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "loop_contract.hpp"
+#include "sched/sched_test_support.hpp"
 #include "weft/config.hpp"
 #include "weft/options.hpp"
 #include "weft/parallel.hpp"
@@ -252,8 +253,10 @@ TEST(ParallelFor, BeginAfterEndIsAConfigErrorNamingBoth) {
 
 TEST(ParallelFor, LowPriorityLoopCompletes) {
   Hits hits(50021);
-  sched(4).parallel_for(0, 50021, [&](std::size_t i) { hits.hit(i); },
-                        {.priority = weft::Priority::low});
+  weft::test::wait_or_dump(sched(4), "a low-priority loop of 50021 items", [&] {
+    sched(4).parallel_for(0, 50021, [&](std::size_t i) { hits.hit(i); },
+                          {.priority = weft::Priority::low});
+  });
   EXPECT_EQ(hits.check(), "");
 }
 
@@ -455,27 +458,33 @@ TEST(ParallelNesting, LoopsInsideLoopsAndTasks) {
     weft::Scheduler& s = sched(threads);
     constexpr std::size_t outer = 16, inner = 1000;
     Hits hits(outer * inner);
-    s.parallel_for(0, outer, [&](std::size_t i) {
-      s.parallel_for(0, inner, [&](std::size_t j) { hits.hit(i * inner + j); }, {.grain = 16});
-    }, {.chunk = 1});
+    // One bound for the whole test's loops, each of which may hang on a nesting bug.
+    weft::test::HangWatch watch(s);
+    watch.wait("a loop of loops", [&] {
+      s.parallel_for(0, outer, [&](std::size_t i) {
+        s.parallel_for(0, inner, [&](std::size_t j) { hits.hit(i * inner + j); }, {.grain = 16});
+      }, {.chunk = 1});
+    });
     ASSERT_EQ(hits.check(), "");
 
     // Three levels, and reductions inside loops.
     std::atomic<std::uint64_t> total{0};
-    s.parallel_for_2d(4, 4, 1, 1, [&](std::size_t, std::size_t, std::size_t, std::size_t) {
-      s.parallel_for(0, 8, [&](std::size_t) {
-        total += s.parallel_reduce(
-            0, 100, std::uint64_t{0},
-            [](std::size_t b, std::size_t e, std::uint64_t a) { return a + (e - b); },
-            std::plus<>{}, {.grain = 10});
-      }, {.chunk = 1});
+    watch.wait("reductions in loops in a 2d loop", [&] {
+      s.parallel_for_2d(4, 4, 1, 1, [&](std::size_t, std::size_t, std::size_t, std::size_t) {
+        s.parallel_for(0, 8, [&](std::size_t) {
+          total += s.parallel_reduce(
+              0, 100, std::uint64_t{0},
+              [](std::size_t b, std::size_t e, std::uint64_t a) { return a + (e - b); },
+              std::plus<>{}, {.grain = 10});
+        }, {.chunk = 1});
+      });
     });
     ASSERT_EQ(total.load(), 16u * 8u * 100u);
 
     // A loop inside a task.
     Hits task_hits(5000);
     auto f = s.submit([&] { s.parallel_for(0, 5000, [&](std::size_t i) { task_hits.hit(i); }); });
-    f.get();
+    watch.wait("a task running a loop", [&] { f.get(); });
     ASSERT_EQ(task_hits.check(), "");
   }
 }

@@ -27,6 +27,7 @@ namespace weft {
 namespace {
 
 using test::make_placement;
+using test::spin_until;
 using test::unpinned;
 
 // Background workers on, as many as loop threads (WEFT_BACKGROUND_WORKERS=auto).
@@ -186,7 +187,7 @@ TEST(SchedBackground, WorkerWaitingForALowLoopRunsNormalWork) {
        s.parallel_for(0, 4, [&](std::size_t) {
          std::atomic<bool> ran{false};
          s.submit([&] { ran.store(true); }, TaskOptions{.priority = Priority::normal});
-         while (!ran.load()) std::this_thread::yield();
+         spin_until(s, "the normal task the low loop's body needs", ran);
        }, ForOptions{.grain = 1, .priority = Priority::low});
      }, TaskOptions{.priority = Priority::normal}).get();
   });
@@ -250,7 +251,7 @@ TEST(SchedBackground, NormalThreadTakesTheCpuFromThem) {
       background_rounds.fetch_add(1, std::memory_order_relaxed);  // relaxed: a counter
     }
   }, TaskOptions{.priority = Priority::low});
-  while (!pinned.load()) std::this_thread::yield();
+  spin_until(s, "the low task's start", pinned);
   std::thread urgent([&] {
     pthread_setaffinity_np(pthread_self(), sizeof one, &one);
     std::uint64_t mine_rounds = 0;
@@ -295,10 +296,13 @@ TEST(SchedBackground, TryShutdownForReportsAStuckBackgroundWorker) {
     started.store(true);
     while (!release.load()) std::this_thread::yield();
   }, TaskOptions{.priority = Priority::low, .name = "stuck-low"});
-  while (!started.load()) std::this_thread::yield();
+  spin_until(s, "the stuck low task's start", started);
   // The idle workers leave at once; until they have, they are listed too.
   ShutdownResult r = s.try_shutdown_for(std::chrono::milliseconds(0));
-  while (!r.complete && r.stuck.size() > 1) r = s.try_shutdown_for(std::chrono::milliseconds(10));
+  spin_until(s, "the idle workers' exit", [&] {
+    if (!r.complete && r.stuck.size() > 1) r = s.try_shutdown_for(std::chrono::milliseconds(10));
+    return r.complete || r.stuck.size() <= 1;
+  });
   ASSERT_FALSE(r.complete);
   ASSERT_EQ(r.stuck.size(), 1u);
   EXPECT_GE(r.stuck[0].worker, 1u);  // a background worker: after the placement's one
@@ -325,7 +329,8 @@ TEST(SchedBackground, ShutdownWhileALowLoopWaits) {
         std::this_thread::yield();
       }, ForOptions{.grain = 1, .priority = Priority::low});
     });
-    while (!started.load() || items.load() == 0) std::this_thread::yield();
+    spin_until(*s, "the low loop's first item",
+               [&] { return started.load() && items.load() > 0; });
     // Shutdown begins while the loop's caller sleeps on its background workers.
     EXPECT_EQ(s->try_shutdown_for(std::chrono::seconds(60)).complete, true);
     caller.join();

@@ -20,13 +20,10 @@ namespace {
 using weft::Priority;
 using weft::TaskOptions;
 using weft::test::make_placement;
+using weft::test::spin_until;
 // Boosting among the ordinary workers: low work stays on them here (with background
 // workers it would run beside the waiter instead of after it).
 weft::Config unpinned() { return weft::test::without_background(); }
-
-void spin_until(const std::atomic<bool>& flag) {
-  while (!flag.load()) std::this_thread::yield();
-}
 
 // Queued at worker `w` only, at `p`.
 TaskOptions on_worker(int w, Priority p) {
@@ -52,7 +49,7 @@ class WorkerHold {
           held_.store(true);
           while (hold_.load()) std::this_thread::yield();
         }, on_worker(w, Priority::critical))) {
-    spin_until(held_);
+    spin_until(s, "the wait for held", held_);
   }
   ~WorkerHold() {
     release();
@@ -179,7 +176,7 @@ TEST(SchedBoost, CriticalWaiterRunsItsGroupBeforeUnrelatedWork) {
   weft::Scheduler s(make_placement(2), unpinned());
   WorkerHold worker1(s, 1);
   auto request = s.submit([&] {
-    spin_until(flooded);
+    spin_until(s, "the wait for flooded", flooded);
     weft::TaskGroup g(s);
     for (int i = 0; i < 10; ++i) {
       g.run([&] {
@@ -200,7 +197,8 @@ TEST(SchedBoost, CriticalWaiterRunsItsGroupBeforeUnrelatedWork) {
     s.submit([&] { log.add('U', s.current_worker()); }, at(i % 2 == 0 ? Priority::normal : Priority::low));
   }
   flooded.store(true);
-  spin_until(done);  // not request.get(): this thread would help with the unrelated work
+  // Not request.get(): this thread would help with the unrelated work.
+  spin_until(s, "the wait for done", done);
   std::vector<StartLog::Entry> entries = log.entries();
   ASSERT_GE(entries.size(), 10u);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(entries[i].kind, 'G') << "start #" << i;
@@ -220,7 +218,7 @@ TEST(SchedBoost, IdleWorkerTakesBoostedGroupTasksBeforeUnrelatedWork) {
   weft::Scheduler s(make_placement(2), unpinned());
   WorkerHold worker1(s, 1);
   auto request = s.submit([&] {
-    spin_until(flooded);
+    spin_until(s, "the wait for flooded", flooded);
     weft::TaskGroup g(s);
     for (int i = 0; i < 10; ++i) {
       g.run([&] {
@@ -230,7 +228,8 @@ TEST(SchedBoost, IdleWorkerTakesBoostedGroupTasksBeforeUnrelatedWork) {
         if (group_started.fetch_add(1) == 0) {
           worker1.release();  // inside the boosted wait: let worker 1 go
         } else if (w == 0) {
-          spin_until(group_task_on_worker1);  // leave work for worker 1 to take
+          // Leave work for worker 1 to take.
+          spin_until(s, "the wait for group_task_on_worker1", group_task_on_worker1);
         }
       }, at(Priority::low));
     }
@@ -239,7 +238,7 @@ TEST(SchedBoost, IdleWorkerTakesBoostedGroupTasksBeforeUnrelatedWork) {
   }, on_worker(0, Priority::critical));
   for (int i = 0; i < 100; ++i) s.submit([&] { log.add('U', s.current_worker()); });
   flooded.store(true);
-  spin_until(done);
+  spin_until(s, "the wait for done", done);
   bool seen_group_task = false;
   for (const StartLog::Entry& e : log.entries()) {
     if (e.worker != 1) continue;
@@ -260,7 +259,7 @@ TEST(SchedBoost, CriticalWaiterDoesNotStartUnrelatedWorkWhileItsGroupRunsElsewhe
   std::atomic<int> taken_by_waiter_too_early{0};
   weft::Scheduler s(make_placement(2), unpinned());
   auto request = s.submit([&] {
-    spin_until(flooded);
+    spin_until(s, "the wait for flooded", flooded);
     weft::TaskGroup g(s);
     for (int i = 0; i < 2; ++i) {
       g.run([&] {
@@ -268,7 +267,7 @@ TEST(SchedBoost, CriticalWaiterDoesNotStartUnrelatedWorkWhileItsGroupRunsElsewhe
           on_worker1.store(true);
           for (int k = 0; k < 2000; ++k) std::this_thread::yield();  // the long one
         } else {
-          spin_until(on_worker1);
+          spin_until(s, "the wait for on_worker1", on_worker1);
         }
       }, at(Priority::low));
     }
@@ -282,7 +281,7 @@ TEST(SchedBoost, CriticalWaiterDoesNotStartUnrelatedWorkWhileItsGroupRunsElsewhe
     }, at(i % 2 == 0 ? Priority::normal : Priority::low));
   }
   flooded.store(true);
-  spin_until(done);
+  spin_until(s, "the wait for done", done);
   request.get();
   EXPECT_EQ(taken_by_waiter_too_early.load(), 0);
 }
@@ -296,7 +295,7 @@ TEST(SchedBoost, TasksQueuedIntoABoostedGroupTakeTheWaitersLevel) {
   std::atomic<int> wrong{0}, ran{0};
   weft::Scheduler s(make_placement(2), unpinned());
   auto queuer = s.submit([&] {
-    spin_until(waiting);
+    spin_until(s, "the wait for waiting", waiting);
     for (int i = 0; i < 8; ++i) {
       group.load()->run([&] {
         if (weft::current_priority() != Priority::critical) wrong.fetch_add(1);
@@ -310,7 +309,7 @@ TEST(SchedBoost, TasksQueuedIntoABoostedGroupTakeTheWaitersLevel) {
     group.store(&g);
     g.run([&] {
       waiting.store(true);  // run by this waiting worker: the wait has begun
-      spin_until(queued);   // keeps the group open while worker 1 queues
+      spin_until(s, "the wait for queued", queued);   // keeps the group open while worker 1 queues
     }, at(Priority::low));
     g.wait();
   }, on_worker(0, Priority::critical)).get();

@@ -13,6 +13,7 @@
 
 #include "sched_test_support.hpp"
 #include "weft/task_group.hpp"
+#include "worker_gate.hpp"
 
 namespace {
 
@@ -199,30 +200,24 @@ char thread_state(long tid) {
 TEST(SchedLoop, ExternalCallerSleepsAtTheJoinUntilTheLastParticipantLeaves) {
   weft::Scheduler s(make_placement(1), unpinned());
   const long caller = syscall(SYS_gettid);
-  std::atomic<bool> worker_in{false}, saw_sleep{false};
-  int rounds = 0;
-  while (!saw_sleep.load() && ++rounds <= 20) {  // until the worker took its unit once
-    worker_in.store(false);
-    s.parallel_for(0, 2, [&](std::size_t) {
-      if (s.current_worker() < 0) {
-        // The caller's unit: let the worker take the other one first (bounded: it may
-        // not come at all, then the caller steals it and this round proves nothing).
-        for (int i = 0; i < 20000 && !worker_in.load(); ++i) std::this_thread::yield();
+  // The caller's unit waits until the worker has taken the other one, so that the
+  // worker's chunk is the last one running.
+  weft::test::WorkerGate gate(0);
+  std::atomic<bool> saw_sleep{false};
+  s.parallel_for(0, 2, [&](std::size_t) {
+    const bool on_worker = s.current_worker() >= 0;
+    gate.arrive(on_worker, "the two-unit loop's units");
+    if (!on_worker) return;
+    // Bounded: a caller that never sleeps fails the test instead of hanging it.
+    for (int i = 0; i < 100000; ++i) {
+      if (thread_state(caller) == 'S') {
+        saw_sleep.store(true);
         return;
       }
-      worker_in.store(true);
-      // Bounded: a caller that never sleeps fails the test instead of hanging it.
-      for (int i = 0; i < 100000; ++i) {
-        if (thread_state(caller) == 'S') {
-          saw_sleep.store(true);
-          return;
-        }
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
-      }
-    }, {.chunk = 1});
-    if (worker_in.load()) break;
-  }
-  EXPECT_TRUE(worker_in.load()) << "the worker never took its unit in " << rounds << " rounds";
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }, {.chunk = 1});
+  EXPECT_TRUE(gate.opened());
   EXPECT_TRUE(saw_sleep.load()) << "the caller did not sleep while the worker held its chunk";
 }
 

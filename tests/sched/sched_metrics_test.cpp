@@ -172,7 +172,7 @@ TEST(SchedMetrics, StealsFromABlockedWorkersInbox) {
         while (!release.load()) std::this_thread::yield();
       },
       pin);
-  while (!started.load()) std::this_thread::yield();
+  weft::test::spin_until(s, "the blocking task's start", started);
 
   // Queued at worker 0 (not strict): only other workers' steals can run them. The main
   // thread waits without helping, so every one of them is a counted steal.
@@ -210,7 +210,7 @@ TEST(SchedMetrics, QueueDepthCountsWaitingTasks) {
         while (!release.load()) std::this_thread::yield();
       },
       pin);
-  while (!started.load()) std::this_thread::yield();
+  weft::test::spin_until(s, "the blocking task's start", started);
   std::vector<weft::Future<void>> queued;
   pin.priority = Priority::high;
   for (int i = 0; i < 5; ++i) queued.push_back(s.submit([] {}, pin));
@@ -545,7 +545,7 @@ TEST(SchedMetrics, CallerLaneHoldsTasksItRanWhileWaiting) {
         while (!release.load()) std::this_thread::yield();
       },
       pin);
-  while (!started.load()) std::this_thread::yield();
+  weft::test::spin_until(s, "the blocking task's start", started);
   weft::TaskOptions o;
   o.name = "helped";
   o.priority = Priority::critical;

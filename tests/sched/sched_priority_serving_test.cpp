@@ -22,13 +22,10 @@ namespace {
 
 using weft::Priority;
 using weft::test::make_placement;
+using weft::test::spin_until;
 // These are the ordinary workers' mechanisms: with background workers (the default),
 // low work never runs on them (sched_background_test.cpp covers that mode).
 weft::Config unpinned() { return weft::test::without_background(); }
-
-void spin_until(const std::atomic<bool>& flag) {
-  while (!flag.load()) std::this_thread::yield();
-}
 
 // A low loop of `n` one-item chunks with a preemption point before each claim, as the
 // loop family runs low loops. Records how often each item ran.
@@ -70,8 +67,8 @@ TEST(SchedPriorityServing, CriticalTaskPreemptsLowLoopAtChunkBoundary) {
   ChunkedJob job(n, [&](std::size_t i) {
     int w = s.current_worker();
     if (w >= 0) entered_mask.fetch_or(1 << w);
-    spin_until(submitted);
-    if (i >= n / 2) spin_until(critical_started);
+    spin_until(s, "the wait for submitted", submitted);
+    if (i >= n / 2) spin_until(s, "the wait for critical_started", critical_started);
   });
   std::thread background([&] { s.run_loop(job, 0, Priority::low); });
   while (entered_mask.load() != 3) std::this_thread::yield();  // both workers inside
@@ -83,7 +80,8 @@ TEST(SchedPriorityServing, CriticalTaskPreemptsLowLoopAtChunkBoundary) {
       },
       {Priority::critical});
   submitted.store(true);
-  spin_until(critical_started);  // not f.get(): this thread must not run it
+  // Not f.get(): this thread must not run it.
+  spin_until(s, "the wait for critical_started", critical_started);
   background.join();
   EXPECT_GE(critical_worker.load(), 0);
   EXPECT_EQ(f.get(), 7);
@@ -106,8 +104,8 @@ TEST(SchedPriorityServing, CriticalWorkPreemptsLowParallelFor) {
         [&](std::size_t i) {
           int w = s.current_worker();
           if (w >= 0) entered_mask.fetch_or(1 << w);
-          spin_until(submitted);
-          if (i >= n / 2) spin_until(critical_started);
+          spin_until(s, "the wait for submitted", submitted);
+          if (i >= n / 2) spin_until(s, "the wait for critical_started", critical_started);
           hits[i].fetch_add(1);
         },
         weft::ForOptions{.priority = Priority::low, .chunk = 1});
@@ -123,7 +121,7 @@ TEST(SchedPriorityServing, CriticalWorkPreemptsLowParallelFor) {
       },
       {Priority::critical});
   submitted.store(true);
-  spin_until(critical_started);
+  spin_until(s, "the wait for critical_started", critical_started);
   background.join();
   f.get();
   EXPECT_GE(critical_worker.load(), 0);
@@ -172,11 +170,11 @@ TEST(SchedPriorityServing, AgingLetsLowTasksFinishUnderCriticalStream) {
     s.submit(critical, {Priority::critical});
   };
   std::atomic<bool> go{false};
-  s.submit([&] { spin_until(go); }, {Priority::critical});  // hold the worker
+  s.submit([&] { spin_until(s, "the wait for go", go); }, {Priority::critical});  // hold the worker
   s.submit(critical, {Priority::critical});
   for (int i = 0; i < lows; ++i) s.submit([&] { low_done.fetch_add(1); }, {Priority::low});
   go.store(true);
-  spin_until(stream_over);
+  spin_until(s, "the wait for stream_over", stream_over);
   EXPECT_EQ(low_done.load(), lows);
   EXPECT_LT(criticals.load(), cap);
 }
@@ -214,7 +212,7 @@ TEST(SchedPriorityServing, AgingLetsLowLoopFinishUnderCriticalStream) {
         loop_done.store(true);
       },
       {Priority::low});
-  spin_until(stream_over);
+  spin_until(s, "the wait for stream_over", stream_over);
   EXPECT_TRUE(started.load());
   EXPECT_TRUE(loop_done.load());
   EXPECT_LT(criticals.load(), cap);
@@ -228,7 +226,8 @@ TEST(SchedPriorityServing, CriticalWaiterBoostsAwaitedLowTask) {
   std::atomic<bool> release{false};
   std::atomic<int> unrelated_ran{0};
   std::atomic<int> unrelated_before_target{-1};
-  s.submit([&] { spin_until(release); }, {Priority::critical});  // the worker is busy
+  // The worker is busy.
+  s.submit([&] { spin_until(s, "the wait for release", release); }, {Priority::critical});
   for (int i = 0; i < 50; ++i) s.submit([&] { unrelated_ran.fetch_add(1); }, {Priority::low});
   auto target = s.submit(
       [&] {
@@ -289,12 +288,14 @@ TEST(SchedPriorityServing, BackgroundNiceOnAndOff) {
   weft::Scheduler s(make_placement(1), config);
   const int base = my_nice();
   std::atomic<bool> go{false};
-  s.submit([&] { spin_until(go); }, {Priority::critical});  // the low task queues behind it
+  // The low task queues behind it.
+  s.submit([&] { spin_until(s, "the wait for go", go); }, {Priority::critical});
   auto low = s.submit([] { return my_nice(); }, {Priority::low});
   go.store(true);
-  while (!low.ready()) std::this_thread::yield();  // not get(): that could run it here
+  // Not get(): that could run it here.
+  spin_until(s, "the low task's future", [&] { return low.ready(); });
   auto crit = s.submit([] { return my_nice(); }, {Priority::critical});
-  while (!crit.ready()) std::this_thread::yield();
+  spin_until(s, "the critical task's future", [&] { return crit.ready(); });
   if (s.background_nice_active()) {
     EXPECT_EQ(low.get(), std::min(19, base + 5));
   } else {

@@ -5,8 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -29,20 +27,6 @@ weft::Config limited(weft::QueuePolicy policy, std::size_t max_queued) {
   return c;
 }
 
-// Waits for `flag` at most a few minutes; a hang fails with a message instead of
-// hanging the suite. Not a speed check.
-void wait_until(const std::atomic<bool>& flag, const char* what) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(4);
-  while (!flag.load()) {
-    if (std::chrono::steady_clock::now() > give_up) {
-      std::fprintf(stderr, "FAILED: waited minutes for %s; it is hung\n", what);
-      std::fflush(stderr);
-      std::_Exit(1);
-    }
-    std::this_thread::yield();
-  }
-}
-
 // Occupies every worker with a task that waits for release(); started before it returns
 // (so the holding tasks no longer count as queued).
 class Hold {
@@ -57,7 +41,7 @@ class Hold {
         release_.wait();
       }, o);
     }
-    started_.wait();
+    weft::test::wait_or_dump(s, "the holding tasks' start", [this] { started_.wait(); });
   }
   void release() { release_.count_down(); }
 
@@ -107,7 +91,7 @@ TEST(SchedQueue, BlockHoldsAnExternalSubmitterUntilAWorkerStartsATask) {
     late = s.submit([&] { late_ran = true; });
     submitted = true;
   });
-  wait_until(submitting, "the submitter to start");
+  weft::test::spin_until(s, "the submitter to start", submitting);
   // The queue is full and the worker held: the submit cannot have returned, however
   // long we look (these looks only give a wrong implementation time to show).
   for (int i = 0; i < 1000; ++i) {
@@ -115,7 +99,7 @@ TEST(SchedQueue, BlockHoldsAnExternalSubmitterUntilAWorkerStartsATask) {
     std::this_thread::yield();
   }
   hold.release();
-  wait_until(submitted, "the blocked submit to return");
+  weft::test::spin_until(s, "the blocked submit to return", submitted);
   submitter.join();
   late.get();
   for (auto& f : queued) f.get();
@@ -215,10 +199,10 @@ TEST(SchedQueue, BlockedSubmitterRaisesWhenShutdownBegins) {
     }
     done = true;
   });
-  wait_until(submitting, "the submitter to start");
+  weft::test::spin_until(s, "the submitter to start", submitting);
   // The worker is held: this shutdown cannot complete, but it wakes the submitter.
   EXPECT_FALSE(s.try_shutdown_for(std::chrono::milliseconds(1)).complete);
-  wait_until(done, "the blocked submitter to raise");
+  weft::test::spin_until(s, "the blocked submitter to raise", done);
   submitter.join();
   EXPECT_TRUE(raised.load());
   hold.release();

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -224,6 +225,25 @@ decltype(auto) wait_or_dump(const Scheduler& s, const char* what, Wait&& fn,
                             std::chrono::seconds limit = hang_limit) {
   HangWatch watch(s, limit);
   return watch.wait(what, std::forward<Wait>(fn));
+}
+
+// Spins (yielding) until done() holds, for a wait that must not help with the work
+// (a future's get() or a group's wait() would run queued tasks on this thread). Still
+// false after the limit, it is a hang: dump_and_abort names `what`.
+//   test::spin_until(s, "the critical task's start", critical_started);
+template <class Done>
+  requires std::is_invocable_r_v<bool, Done&>
+void spin_until(const Scheduler& s, const char* what, Done&& done,
+                std::chrono::seconds limit = hang_limit) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) dump_and_abort(s, what, -1, limit);
+    std::this_thread::yield();
+  }
+}
+inline void spin_until(const Scheduler& s, const char* what, const std::atomic<bool>& flag,
+                       std::chrono::seconds limit = hang_limit) {
+  spin_until(s, what, [&flag] { return flag.load(); }, limit);
 }
 
 }  // namespace weft::test

@@ -108,13 +108,11 @@ struct WEFT_EXPORT Config {
   // chunk, with no privilege and no syscall per task. A low parallel loop started by a
   // thread that is not one of them runs entirely on them (the caller sleeps until it is
   // done, or runs normal and urgent work meanwhile if it is a worker).
-  // Unset (auto): as many as a loop has threads (num_threads), so a low loop is as wide
-  // as any other on an otherwise idle machine. 0: off (low work runs on the ordinary
-  // workers, and only background_nice and the preemption points separate it from urgent
-  // work). Off by default for now: the soak test (tests/soak) still finds a rare hang
-  // with them on (docs/priorities.md, "Known defect"); turn them on with
-  // WEFT_BACKGROUND_WORKERS=auto. At most 1024 (ConfigError naming the field and value).
-  std::optional<unsigned> background_workers = 0u;  // WEFT_BACKGROUND_WORKERS=N|auto
+  // Unset (auto, the default): as many as a loop has threads (num_threads), so a low
+  // loop is as wide as any other on an otherwise idle machine. 0: off (low work runs on
+  // the ordinary workers, and only background_nice and the preemption points separate
+  // it from urgent work). At most 1024 (ConfigError naming the field and value).
+  std::optional<unsigned> background_workers;  // WEFT_BACKGROUND_WORKERS=N|auto
   // Nice value (1..19) a worker thread takes while it runs a stretch of low-priority
   // work, so that the OS hands the CPU to urgent threads (a request thread, a worker
   // running critical work) at once. 0: off. Costs one setpriority() syscall when a

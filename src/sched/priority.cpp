@@ -330,6 +330,11 @@ Work SchedulerCore::take_boosted(Worker& self, unsigned level) {
           return Work{r.task, nullptr, 0, level};
         }
         global_[l].push(r.task);
+        // Someone must be awake to take it there: with background workers, a low task
+        // in the global queue is theirs alone, and they may all be parked (the wake-up
+        // its enqueue sent went to one that took other work). Without this, a waiter on
+        // it slept until the next low submit (the soak's hang with background workers).
+        wake_one(l);
       }
     }
   }

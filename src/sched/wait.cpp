@@ -102,8 +102,14 @@ void SchedulerCore::wait_on(WaitState& state, const WaitBoost* boost, Task* ahea
     if (!again) parker.park();
     if (self != nullptr) unregister_sleeper(*self);
     // A refusing waiter may have been woken for lower work it will not take: pass the
-    // wake-up on, so that work does not wait for this wait to end.
-    if (floor > 0 && parker.woken(Parker::work)) wake_one(0);
+    // wake-up on, so that work does not wait for this wait to end. With background
+    // workers, low and normal work wake different sets, and the waiter cannot tell which
+    // it was woken for: both are told.
+    if (floor > 0 && parker.woken(Parker::work)) {
+      wake_one(0);
+      if (background_count_ > 0 && floor > level_of(Priority::normal))
+        wake_one(level_of(Priority::normal));
+    }
     state.unregister_waiter(parker);
   }
 }

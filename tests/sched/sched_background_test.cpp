@@ -50,11 +50,9 @@ bool at_idle_class() {
   return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid))) == 19;
 }
 
-TEST(SchedBackground, AutoIsOnePerLoopThreadAndTheDefaultIsOff) {
-  EXPECT_EQ(Scheduler(make_placement(2), unpinned()).background_workers(), 0u);
-  Config automatic = unpinned();
-  automatic.background_workers.reset();
-  Scheduler s(make_placement(2), automatic);  // loops: 3 threads
+TEST(SchedBackground, AutoIsOnePerLoopThreadAndTheDefault) {
+  EXPECT_FALSE(Config{}.background_workers.has_value());
+  Scheduler s(make_placement(2), unpinned());  // loops: 3 threads
   EXPECT_EQ(s.background_workers(), 3u);
   Scheduler off(make_placement(2), with_background(0));
   EXPECT_EQ(off.background_workers(), 0u);

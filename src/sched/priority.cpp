@@ -161,13 +161,13 @@ bool SchedulerCore::run_ahead(Task* task) {
   ThreadContext& context = this_thread_context();
   // Too deep: wait_on hands the task to a spare thread, which runs it ahead instead.
   if (must_not_nest(context)) return false;
-  std::uint8_t expected = 0;
+  TaskClaim expected = TaskClaim::open;
   // relaxed pre-check, then the claim. acquire: the claim comes after the dequeuer-free
   // state of the block that enqueue published; the callable was written before the
   // Future reached this thread.
-  if (task->claimed.load(std::memory_order_relaxed) != 0 ||
-      !task->claimed.compare_exchange_strong(expected, 1, std::memory_order_acquire,
-                                             std::memory_order_relaxed)) {
+  if (task->claimed.load(std::memory_order_relaxed) != TaskClaim::open ||
+      !task->claimed.compare_exchange_strong(expected, TaskClaim::taken,
+                                             std::memory_order_acquire, std::memory_order_relaxed)) {
     return false;
   }
   if (counting_) task_started();  // backpressure only

@@ -17,10 +17,9 @@
 // then the fence order puts (a) before our re-check (4), which finds the work. The same
 // holds for spinners: a spinner stops counting itself in spinning_ only before it parks,
 // and parking re-checks. A claimed bit belongs to exactly one waker (fetch_and), so one
-// task wakes at most one sleeper.
+// task wakes at most one sleeper. Steps 2-3, 6 and the claim in (c): SleeperSet.
 #include "sched/scheduler_core.hpp"
 
-#include <bit>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -99,30 +98,20 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
         std::make_unique<std::array<std::array<InjectionQueue, num_levels>, 2>>());
   }
   init_priority_serving();
-  slots_.resize(4);
+  slots_.resize(num_external_slots);
   for (auto& slot : slots_) slot = std::make_unique<ExternalSlot>();
 
-  sleeper_words_ = (n + 63) / 64;
-  sleepers_ = std::make_unique<std::atomic<std::uint64_t>[]>(sleeper_words_);
-  unreserved_mask_ = std::make_unique<std::uint64_t[]>(sleeper_words_);
-  normal_mask_ = std::make_unique<std::uint64_t[]>(sleeper_words_);
-  background_mask_ = std::make_unique<std::uint64_t[]>(sleeper_words_);
-  for (std::size_t w = 0; w < sleeper_words_; ++w) {
-    sleepers_[w].store(0, std::memory_order_relaxed);  // relaxed: no thread runs yet
-    unreserved_mask_[w] = normal_mask_[w] = background_mask_[w] = 0;
-  }
+  sleepers_.emplace(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+    const auto index = static_cast<unsigned>(i);
     if (workers_[i]->background) {
-      background_mask_[i / 64] |= bit;
+      sleepers_->add_to_group(index, WakeGroup::background);
       continue;
     }
-    normal_mask_[i / 64] |= bit;
-    if (!workers_[i]->reserved) unreserved_mask_[i / 64] |= bit;
+    sleepers_->add_to_group(index, WakeGroup::ordinary);
+    if (!workers_[i]->reserved) sleepers_->add_to_group(index, WakeGroup::unreserved);
   }
-
-  for (std::size_t w = 0; w < sleeper_words_; ++w)
-    unreserved_workers_ += static_cast<unsigned>(std::popcount(unreserved_mask_[w]));
+  unreserved_workers_ = sleepers_->group_size(WakeGroup::unreserved);
 
   // Threads last: everything they read is built. pthread_create synchronizes.
   for (auto& w : workers_) {
@@ -197,7 +186,7 @@ void SchedulerCore::enqueue(Task* task, const TaskOptions& options) {
   task->name = options.name;
   // A strict task never runs on a waiter that boosts it (run_ahead). relaxed: the
   // queue's publication below orders it.
-  if (options.strict) task->claimed.store(2, std::memory_order_relaxed);
+  if (options.strict) task->claimed.store(TaskClaim::strict, std::memory_order_relaxed);
   if (hinted) {
     enqueue_hinted(task, options, level);
     return;
@@ -247,28 +236,12 @@ void SchedulerCore::enqueue_hinted(Task* task, const TaskOptions& options, unsig
   wake_for(options, level);
 }
 
-void SchedulerCore::register_sleeper(Worker& w) {
-  sleepers_[w.index / 64].fetch_or(std::uint64_t{1} << (w.index % 64), std::memory_order_seq_cst);
-  seq_cst_fence();
-}
+void SchedulerCore::register_sleeper(Worker& w) { sleepers_->announce(w.index); }
 
-void SchedulerCore::unregister_sleeper(Worker& w) {
-  // relaxed: a stale bit only costs a waker a wasted unpark of a running worker, and
-  // the waker's task is still found by this worker's next scan.
-  const std::uint64_t bit = std::uint64_t{1} << (w.index % 64);
-  if ((sleepers_[w.index / 64].load(std::memory_order_relaxed) & bit) != 0) {
-    sleepers_[w.index / 64].fetch_and(~bit, std::memory_order_relaxed);
-  }
-}
+void SchedulerCore::unregister_sleeper(Worker& w) { sleepers_->withdraw(w.index); }
 
 bool SchedulerCore::try_wake(unsigned worker) {
-  const std::uint64_t bit = std::uint64_t{1} << (worker % 64);
-  std::atomic<std::uint64_t>& word = sleepers_[worker / 64];
-  // relaxed load: a pre-check that avoids the RMW when the worker is awake; the caller's
-  // seq_cst fence orders it against the worker's registration.
-  if ((word.load(std::memory_order_relaxed) & bit) == 0) return false;
-  // acq_rel: exactly one waker claims the bit.
-  if ((word.fetch_and(~bit, std::memory_order_acq_rel) & bit) == 0) return false;
+  if (!sleepers_->claim(worker)) return false;
   workers_[worker]->parker.unpark(Parker::work);
   return true;
 }
@@ -283,17 +256,11 @@ void SchedulerCore::wake_one(unsigned level) {
   int spinners = spinning_[background ? 2 : 0].load(std::memory_order_relaxed);
   if (any_worker) spinners += spinning_[1].load(std::memory_order_relaxed);
   if (spinners > 0) return;
-  for (std::size_t w = 0; w < sleeper_words_; ++w) {
-    const std::uint64_t mask = background ? background_mask_[w]
-                               : any_worker ? normal_mask_[w]
-                                            : unreserved_mask_[w];
-    std::uint64_t candidates = sleepers_[w].load(std::memory_order_relaxed) & mask;
-    while (candidates != 0) {
-      unsigned bit = static_cast<unsigned>(std::countr_zero(candidates));
-      if (try_wake(static_cast<unsigned>(w * 64 + bit))) return;
-      candidates &= candidates - 1;
-    }
-  }
+  const WakeGroup group = background   ? WakeGroup::background
+                          : any_worker ? WakeGroup::ordinary
+                                       : WakeGroup::unreserved;
+  if (const std::optional<unsigned> worker = sleepers_->claim_one(group))
+    workers_[*worker]->parker.unpark(Parker::work);
 }
 
 void SchedulerCore::wake_for(const TaskOptions& options, unsigned level) {
@@ -315,13 +282,9 @@ void SchedulerCore::wake_for(const TaskOptions& options, unsigned level) {
 }
 
 unsigned SchedulerCore::awake_workers() const {
-  unsigned parked = 0;
-  for (std::size_t w = 0; w < sleeper_words_; ++w) {
-    // relaxed: a sizing hint for the loop family; a stale bit costs a little time
-    // (a wake-up, or a share the caller steals back), never correctness.
-    parked += static_cast<unsigned>(
-        std::popcount(sleepers_[w].load(std::memory_order_relaxed) & unreserved_mask_[w]));
-  }
+  // A sizing hint for the loop family; a stale bit costs a little time (a wake-up, or a
+  // share the caller steals back), never correctness.
+  const unsigned parked = sleepers_->parked(WakeGroup::unreserved);
   return unreserved_workers_ - std::min(parked, unreserved_workers_);
 }
 

@@ -18,6 +18,7 @@
 
 #include "observe/observer.hpp"
 #include "sched/injection_queue.hpp"
+#include "sched/sleeper_set.hpp"
 #include "sched/work_deque.hpp"
 #include "weft/config.hpp"
 #include "weft/detail/loop_job.hpp"
@@ -35,6 +36,21 @@ class ElasticMonitor;
 
 inline constexpr unsigned num_levels = num_priorities;
 inline constexpr unsigned level_of(Priority p) { return static_cast<unsigned>(p); }
+// A bit per level (levels_seen_, a scan over every level).
+inline constexpr unsigned all_levels_mask = (1u << num_levels) - 1;
+// Threads weft did not create that may hold a set of deques at once (ExternalSlot);
+// more borrowers go through the global queues.
+inline constexpr unsigned num_external_slots = 4;
+// Cells of each global queue: larger rings than the per-worker inboxes, since external
+// submit bursts land there.
+inline constexpr std::size_t global_queue_capacity = 4096;
+
+// One InjectionQueue of `capacity` cells per level.
+template <std::size_t... Level>
+std::array<InjectionQueue, num_levels> queue_per_level(std::size_t capacity,
+                                                        std::index_sequence<Level...>) {
+  return {((void)Level, InjectionQueue(capacity))...};
+}
 
 // A parallel loop being offered to workers; lives on the run_loop caller's stack.
 // 64-byte aligned so that a mailbox word can carry its address plus tag bits.
@@ -51,15 +67,21 @@ struct alignas(64) LoopControl {
 namespace mailbox {
 inline constexpr std::uintptr_t empty = 0;
 inline constexpr std::uintptr_t posted_bit = 2;
+inline constexpr unsigned level_shift = 2;
+inline constexpr std::uintptr_t level_mask = 3;
+static_assert(num_levels - 1 <= level_mask && (level_mask << level_shift) < 64,
+              "the priority must fit below the LoopControl's 64-byte alignment");
 inline std::uintptr_t encode(LoopControl* control, unsigned slot, unsigned level) {
   return reinterpret_cast<std::uintptr_t>(control) | (std::uintptr_t{slot} << 48) |
-         (std::uintptr_t{level} << 2) | posted_bit;
+         (std::uintptr_t{level} << level_shift) | posted_bit;
 }
 inline LoopControl* control(std::uintptr_t v) {
   return reinterpret_cast<LoopControl*>(v & 0x0000'ffff'ffff'ffc0u);
 }
 inline unsigned slot(std::uintptr_t v) { return static_cast<unsigned>(v >> 48); }
-inline unsigned level(std::uintptr_t v) { return static_cast<unsigned>((v >> 2) & 3u); }
+inline unsigned level(std::uintptr_t v) {
+  return static_cast<unsigned>((v >> level_shift) & level_mask);
+}
 }  // namespace mailbox
 
 // What a thread found to do: a task, or slot `slot` of a loop (of priority `level`).
@@ -404,9 +426,8 @@ class SchedulerCore {
   std::vector<std::vector<unsigned>> numa_workers_;  // node -> worker indices
   // node -> queues; [0] hinted (others may steal), [1] strict (only that node's workers)
   std::vector<std::unique_ptr<std::array<std::array<InjectionQueue, num_levels>, 2>>> numa_queues_;
-  // Larger rings than the per-worker inboxes: external submit bursts land here.
-  std::array<InjectionQueue, num_levels> global_{InjectionQueue(4096), InjectionQueue(4096),
-                                                 InjectionQueue(4096), InjectionQueue(4096)};
+  std::array<InjectionQueue, num_levels> global_ =
+      queue_per_level(global_queue_capacity, std::make_index_sequence<num_levels>{});
   std::vector<std::unique_ptr<ExternalSlot>> slots_;
 
   // Bumped by every high/critical enqueue and urgent loop; workers running low or
@@ -444,14 +465,8 @@ class SchedulerCore {
   // [2] background (who only take low work).
   alignas(64) std::array<std::atomic<int>, 3> spinning_{};
   static unsigned spin_class(const Worker& w) { return w.background ? 2 : w.reserved ? 1 : 0; }
-  // Bit i set: worker i is parked (or about to) and may be woken by claiming the bit.
-  alignas(64) std::unique_ptr<std::atomic<std::uint64_t>[]> sleepers_;
-  std::size_t sleeper_words_ = 0;
-  // Per word: workers that take normal work (unreserved, not background); all but the
-  // background workers; the background workers.
-  std::unique_ptr<std::uint64_t[]> unreserved_mask_;
-  std::unique_ptr<std::uint64_t[]> normal_mask_;
-  std::unique_ptr<std::uint64_t[]> background_mask_;
+  // Parked workers, and who may be woken for which work (sleeper_set.hpp).
+  alignas(64) std::optional<SleeperSet> sleepers_;
   unsigned unreserved_workers_ = 0;  // workers that take normal work
   unsigned background_count_ = 0;    // background workers (indices after the placement's)
   alignas(64) std::atomic<bool> stopping_{false};

@@ -117,7 +117,7 @@ void SchedulerCore::wait_on(WaitState& state, const WaitBoost* boost, Task* ahea
 Work SchedulerCore::find_work_external(ExternalSlot* own) {
   const bool draining = this_thread_context().draining;
   // relaxed: a hint, as in find_work.
-  const unsigned seen = draining ? 0xfu : levels_seen_.load(std::memory_order_relaxed);
+  const unsigned seen = draining ? all_levels_mask : levels_seen_.load(std::memory_order_relaxed);
   const int floor = static_cast<int>(external_floor_here());
   for (int level = num_levels - 1; level >= floor; --level) {
     if ((seen & (1u << level)) == 0) continue;

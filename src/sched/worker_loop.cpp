@@ -287,7 +287,8 @@ void SchedulerCore::execute(Work work) {
   // task ahead of the queue (run_ahead); then only the queue's reference is left to drop.
   // relaxed: exclusivity only (one RMW order on one word); the block's contents are
   // ordered by the queue's publication and by release_task's acq_rel.
-  if (work.task != nullptr && work.task->claimed.exchange(1, std::memory_order_relaxed) == 1) {
+  if (work.task != nullptr &&
+      work.task->claimed.exchange(TaskClaim::taken, std::memory_order_relaxed) == TaskClaim::taken) {
     release_task(work.task);
     return;
   }

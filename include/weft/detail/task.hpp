@@ -40,16 +40,21 @@ enum class TaskOp : unsigned char {
 };
 using TaskFn = void (*)(Task*, TaskOp) noexcept;
 
+// Who runs a queued task. See SchedulerCore::execute and run_ahead.
+enum class TaskClaim : std::uint8_t {
+  open,    // whoever dequeues it
+  taken,   // a waiter on its Future ran it ahead of the queue (priority boosting); the
+           // dequeuer then only drops the queue's reference
+  strict,  // never run by a waiter, only dequeued (TaskOptions::strict)
+};
+
 struct alignas(64) Task {
   TaskFn fn = nullptr;
   Task* next = nullptr;              // links in overflow lists and the free list
   std::atomic<std::uint32_t> refs{1};  // the queue's reference, plus a Future's
   std::uint8_t has_result = 0;       // a result lives in storage (set by the runner)
   std::uint8_t level = 0;            // its Priority (set by enqueue), for traces
-  // Who runs it: 0 whoever dequeues it; 1 taken (a waiter on its Future ran it ahead of
-  // the queue: priority boosting; the dequeuer then only drops the queue's reference);
-  // 2 strict (never run by a waiter, only dequeued). See SchedulerCore::execute.
-  std::atomic<std::uint8_t> claimed{0};
+  std::atomic<TaskClaim> claimed{TaskClaim::open};  // who runs it (TaskClaim)
   WaitState completion;              // a Future's: pending 1 until the task ran
   std::exception_ptr error;          // a Future's: what the callable threw
   void* owner = nullptr;             // a TaskGroup task's group state

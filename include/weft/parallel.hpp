@@ -37,6 +37,7 @@
 #include "weft/detail/options_check.hpp"
 #include "weft/detail/range_exec.hpp"
 #include "weft/detail/range_loop.hpp"
+#include "weft/detail/range_reduce.hpp"
 #include "weft/options.hpp"
 
 namespace weft {

@@ -16,6 +16,7 @@
 
 #include "weft/detail/range_exec.hpp"
 #include "weft/detail/range_loop.hpp"
+#include "weft/detail/range_reduce.hpp"
 #include "weft/options.hpp"
 
 namespace {

@@ -1,65 +1,30 @@
 // The pieces of parallel_for / _2d / _3d / parallel_reduce that do not depend on the
-// Scheduler: how each loop maps units to calls of the user's body, how a loop is sized
-// from its measured cost, and the checks of the arguments.
+// Scheduler: how each loop maps units to calls of the user's body, how it measures
+// the body's cost and runs on a team, and the checks of the arguments. The sizing
+// policy those measurements feed is out of line (loop_policy.hpp); parallel_reduce's
+// partials are range_reduce.hpp. What stays inline here is a template over the body,
+// runs per chunk (unit_items: a call into the library would be a visible part of a
+// small chunk's cost), or is one relaxed atomic access (CostHint) with no policy in it.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "weft/config.hpp"
 #include "weft/options.hpp"
 #include "weft/detail/checked.hpp"
+#include "weft/detail/loop_policy.hpp"
 #include "weft/detail/range_loop.hpp"
 #include "weft/detail/share_hint.hpp"
 #include "weft/export.hpp"
 
 namespace weft::detail {
-
-// Thresholds of right-sized teams (docs/loops.md, "Right-sized teams"). Times are of the
-// loop body as measured on the calling thread.
-namespace loop_tuning {
-// The probe (the first iterations, run and timed on the caller) grows by 4x until it
-// took this long, so that a clock read (~20 ns) is a small part of what it measures.
-inline constexpr double probe_ns = 1000;
-// A thread is invited only if it gets at least this much work: waking a worker and
-// handing it a share costs about a microsecond, more when it sleeps. A loop with less
-// than twice this much left after the probe finishes on the caller alone.
-inline constexpr double min_ns_per_thread = 2000;
-// A worker that is awake (spinning, or finishing other work) takes an invitation from
-// its mailbox with no syscall on either side (~0.3 us when it spins), so it is worth
-// inviting for less. If it does not come, the caller steals its share back.
-inline constexpr double min_ns_per_awake_thread = 500;
-// Chunks taken from a share are a quarter of what is left, but no shorter than this
-// (so that a claim, one uncontended CAS, stays ~1% of the work)...
-inline constexpr double min_chunk_ns = 1000;
-// ...and no longer than this: the time after a body threw before the others stop,
-// and for Priority::low the longest a loop keeps a worker from more urgent work (the
-// preemption point of background loops: every chunk boundary).
-inline constexpr double max_chunk_ns = 1'000'000;
-inline constexpr double low_max_chunk_ns = 100'000;
-// Shares follow each slot's measured rate (ShareHint) only in loops with at least this
-// much work per thread: two clock reads per slot are then under 0.5% of it, and a
-// shorter loop has too little to rebalance.
-inline constexpr double min_ns_per_thread_to_adapt = 20'000;
-// parallel_reduce with deterministic = true and chunk = 0 uses chunks of this many
-// iterations, whatever the number of threads.
-inline constexpr std::size_t deterministic_chunk = 1024;
-// ...and holds the partials of at most this many chunks at a time: a range of more
-// chunks runs as consecutive windows of them, each folded into the result before the
-// next starts (the combine order, hence the result, is the same). Memory stays bounded
-// whatever range and grain the caller picks; a window is one fork-join, so it is kept
-// large enough (16 Ki chunks, 16 Mi iterations at the default chunk) to cost nothing.
-inline constexpr std::size_t deterministic_window = std::size_t{1} << 14;
-}  // namespace loop_tuning
 
 // One dimension of a tiled loop, for the tile count and its errors.
 struct TileDim {
@@ -118,43 +83,6 @@ class CostHint {
   std::atomic<std::uint32_t> bits_{0};
 };
 
-// How one loop runs: units of `unit` items; `team` threads; chunk sizes.
-struct LoopShape {
-  std::size_t unit = 1;
-  std::uint32_t units = 0;
-};
-
-// The items a thread claims at least (0: 1): `grain`, rounded up to whole chunks when
-// `chunk` is set (ForOptions). Past SIZE_MAX it is the most whole chunks that fit.
-inline std::size_t least_claim(std::size_t grain, std::size_t chunk) noexcept {
-  if (chunk == 0) return grain;
-  if (grain <= chunk) return chunk;
-  std::size_t items;
-  return checked_mul(ceil_div(grain, chunk), chunk, items) ? items : SIZE_MAX / chunk * chunk;
-}
-inline std::size_t least_claim(const ForOptions& options) noexcept {
-  return least_claim(options.grain, options.chunk);
-}
-
-// Every range has a shape: a range of up to 2^32 - 1 claims of `least` items has one
-// unit per claim; a larger one (up to SIZE_MAX items) makes each unit a whole number of
-// them, so that every item is still covered exactly once with 32-bit unit indices.
-inline LoopShape shape_for(std::size_t items, std::size_t least) noexcept {
-  LoopShape s;
-  s.unit = least == 0 ? 1 : least;
-  std::size_t units = ceil_div(items, s.unit);
-  if (units > max_range_units) {
-    // Cannot overflow: units > max_range_units means unit < items / max_range_units
-    // (< 2^32), and per <= units / max_range_units + 1, so
-    // unit * per <= (items + unit) / max_range_units + unit < 2^34.
-    const std::size_t per = ceil_div(units, max_range_units);
-    s.unit *= per;
-    units = ceil_div(items, s.unit);  // = ceil(units / per) <= max_range_units
-  }
-  s.units = static_cast<std::uint32_t>(units);
-  return s;
-}
-
 // The items [begin, end) of units [first, last) of a range of `count` items in units of
 // `unit` (first < last <= the shape's units). Not last * unit: for the last unit of a
 // range near SIZE_MAX that product wraps.
@@ -164,34 +92,6 @@ struct ItemSpan {
 inline ItemSpan unit_items(std::uint32_t first, std::uint32_t last, std::size_t unit,
                            std::size_t count) noexcept {
   return {first * unit, clamped_end(std::size_t{last - 1} * unit, unit, count)};
-}
-
-// Chunk sizes (in units) for a body that costs `ns_per_unit`.
-inline ChunkPolicy chunk_policy_for(double ns_per_unit, Priority priority) noexcept {
-  double ns = std::max(ns_per_unit, 0.01);
-  double max_ns = priority == Priority::low ? loop_tuning::low_max_chunk_ns
-                                            : loop_tuning::max_chunk_ns;
-  auto units_for = [&](double t) {
-    double u = t / ns;
-    return u < 1 ? std::uint32_t{1}
-                 : static_cast<std::uint32_t>(std::min(u, double{max_range_units}));
-  };
-  return ChunkPolicy{units_for(loop_tuning::min_chunk_ns), units_for(max_ns)};
-}
-
-// Threads worth inviting for `units` units of `ns_per_unit` each, at most `cap`, when
-// `awake` workers are not parked: those are cheap to add, parked ones cost a wake-up.
-inline unsigned team_for(double ns_per_unit, std::uint32_t units, unsigned cap,
-                         unsigned awake = 0) noexcept {
-  const double work = ns_per_unit * units;
-  auto threads_for = [&](double ns_per_thread, double most) {
-    const double want = work / ns_per_thread;
-    return want >= most ? most : std::floor(want);
-  };
-  const double awake_team = threads_for(loop_tuning::min_ns_per_awake_thread,
-                                        std::min<double>(cap, 1.0 + awake));
-  const double any_team = threads_for(loop_tuning::min_ns_per_thread, cap);
-  return std::max(1u, static_cast<unsigned>(std::max(awake_team, any_team)));
 }
 
 // Awake workers of a real Scheduler; 0 for the plain-thread drivers of the tests.
@@ -230,10 +130,11 @@ bool hands_off_of(const Sched& sched, Priority priority) {
 }
 
 // Runs units [0, k) on the caller for growing k, timing them, until they took
-// loop_tuning::probe_ns or `max_units` are done. Returns k; sets `ns_per_unit`.
+// probe_target_ns() or `max_units` are done. Returns k; sets `ns_per_unit`.
 template <class Exec>
 std::uint32_t probe_cost(Exec& exec, std::uint32_t max_units, double& ns_per_unit) {
   using Clock = std::chrono::steady_clock;
+  const double target_ns = probe_target_ns();  // out of line: read once, not per step
   const auto start = Clock::now();
   std::uint32_t done = 0, step = 1;
   for (;;) {
@@ -241,7 +142,7 @@ std::uint32_t probe_cost(Exec& exec, std::uint32_t max_units, double& ns_per_uni
     exec(0u, done, done + n);
     done += n;
     double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
-    if (ns >= loop_tuning::probe_ns || done >= max_units) {
+    if (ns >= target_ns || done >= max_units) {
       ns_per_unit = ns / done;
       return done;
     }
@@ -290,8 +191,7 @@ unsigned loop_cap(const Sched& sched, const ForOptions& options, std::uint32_t u
 template <class Job>
 void split_for(Job& job, const ShareHint& hint, std::uint32_t units, unsigned team,
                std::uint32_t done, double work_ns) {
-  if (team <= ShareHint::max_slots &&
-      work_ns >= loop_tuning::min_ns_per_thread_to_adapt * team) {
+  if (team <= ShareHint::max_slots && worth_adapting_shares(team, work_ns)) {
     float weights[ShareHint::max_slots];
     if (hint.weights(team, weights)) job.splitter().reweight(units, weights, done);
     job.measure_rates();
@@ -466,145 +366,5 @@ struct For3dExec {
     }
   }
 };
-
-// parallel_reduce, default mode: each slot folds the contiguous runs of units it
-// executes (its share from the front, then each range it stole) into one partial
-// per run ("segment"); at the end the segments are combined in range order, so an
-// associative combine that is not commutative still gives the sequential answer.
-// A slot's first segment lives in place; later ones (one per steal) go to a vector.
-template <class T>
-struct alignas(64) ReduceSlot {
-  std::optional<T> acc;
-  std::size_t start = 0;      // first unit of the current segment
-  std::size_t next = 0;       // the unit after the last one run
-  std::vector<std::pair<std::size_t, T>> done;  // finished segments: (first unit, partial)
-};
-
-template <class T, class ChunkBody>
-struct ReduceExec {
-  ChunkBody& chunk_body;
-  const T& init;
-  std::size_t begin, count, unit;
-  std::size_t chunk;  // ForOptions::chunk: one chunk_body call per chunk (0: per run)
-  SlotArray<ReduceSlot<T>, 16>& slots;
-
-  void operator()(unsigned slot, std::uint32_t first, std::uint32_t last) const {
-    ReduceSlot<T>& s = slots[slot];
-    if (!s.acc || s.next != first) {
-      // A steal: the previous run ends here. The vector allocates (rarely: once per
-      // steal at most, amortized); a loop without steals never does.
-      if (s.acc) s.done.emplace_back(s.start, std::move(*s.acc));
-      s.acc.emplace(init);
-      s.start = first;
-    }
-    const ItemSpan items = unit_items(first, last, unit, count);
-    const std::size_t b = begin + items.begin, e = begin + items.end;
-    for (std::size_t c = b; c < e;) {
-      const std::size_t ce = chunk == 0 ? e : clamped_end(c, chunk, e);
-      s.acc.emplace(chunk_body(c, ce, std::move(*s.acc)));
-      c = ce;
-    }
-    s.next = last;
-  }
-};
-
-// Combines the segments of every slot in range order.
-template <class T, class Combine>
-T combine_segments(SlotArray<ReduceSlot<T>, 16>& slots, T init, Combine& combine) {
-  // Slot order is range order only when every slot ran one segment and their starts
-  // rise with the slot. A steal usually leaves a finished segment behind, but not when
-  // it was a slot's first run (its own share was empty, or taken before it joined):
-  // that segment lies inside another slot's share, so the starts decide, not `done`.
-  bool in_slot_order = true;
-  std::optional<std::size_t> previous_start;
-  for (unsigned k = 0; k < slots.size(); ++k) {
-    if (!slots[k].done.empty()) in_slot_order = false;
-    if (!slots[k].acc) continue;
-    if (previous_start && slots[k].start < *previous_start) in_slot_order = false;
-    previous_start = slots[k].start;
-  }
-  std::optional<T> result;
-  auto add = [&](T&& part) {
-    if (result) {
-      result.emplace(combine(std::move(*result), std::move(part)));
-    } else {
-      result.emplace(std::move(part));
-    }
-  };
-  if (in_slot_order) {
-    for (unsigned k = 0; k < slots.size(); ++k) {
-      if (slots[k].acc) add(std::move(*slots[k].acc));
-    }
-  } else {
-    // Allocates: only after steals, which already cost far more.
-    std::vector<std::pair<std::size_t, T*>> order;
-    for (unsigned k = 0; k < slots.size(); ++k) {
-      for (auto& [start, part] : slots[k].done) order.emplace_back(start, &part);
-      if (slots[k].acc) order.emplace_back(slots[k].start, &*slots[k].acc);
-    }
-    std::sort(order.begin(), order.end(),
-              [](const auto& x, const auto& y) { return x.first < y.first; });
-    for (auto& seg : order) add(std::move(*seg.second));
-  }
-  return result ? std::move(*result) : std::move(init);
-}
-
-// parallel_reduce, deterministic mode: one partial per fixed chunk of `chunk` items
-// (a unit is a whole number of chunks), each chunk_body(b, e, init); combined left to
-// right in chunk order. Split points do not depend on threads or stealing, so float
-// results are bit-identical. Runs one window of chunks (deterministic_reduce below).
-template <class T, class ChunkBody>
-struct DeterministicReduceExec {
-  ChunkBody& chunk_body;
-  const T& init;
-  std::size_t begin, count, unit, chunk;
-  std::vector<std::optional<T>>& partials;
-
-  void operator()(unsigned, std::uint32_t first, std::uint32_t last) const {
-    const ItemSpan items = unit_items(first, last, unit, count);
-    for (std::size_t c = items.begin; c < items.end;) {
-      const std::size_t ce = clamped_end(c, chunk, items.end);
-      partials[c / chunk].emplace(chunk_body(begin + c, begin + ce, T(init)));
-      c = ce;
-    }
-  }
-};
-
-// parallel_reduce's deterministic mode over items [begin, begin + count), count > 0.
-// The partials of at most loop_tuning::deterministic_window chunks exist at a time (one
-// allocation per call, sized min(chunks, window)), not one per chunk of the range: a
-// chunk of 1 over [0, 2^40) runs in bounded memory instead of asking for terabytes.
-// Each window is folded left to right into the result before the next one runs, so the
-// combine order, and the result, is that of one partial per chunk.
-template <class Sched, class T, class ChunkBody, class Combine>
-T deterministic_reduce(Sched& sched, std::size_t begin, std::size_t count, const T& init,
-                       ChunkBody& chunk_body, Combine& combine, const ForOptions& options) {
-  const std::size_t chunk = options.chunk != 0 ? options.chunk : loop_tuning::deterministic_chunk;
-  const std::size_t chunks = ceil_div(count, chunk);
-  std::vector<std::optional<T>> partials(std::min(chunks, loop_tuning::deterministic_window));
-  std::optional<T> result;
-  for (std::size_t first_chunk = 0; first_chunk < chunks;) {
-    const std::size_t n = std::min(partials.size(), chunks - first_chunk);
-    // first_chunk * chunk < count (chunk first_chunk exists); when more chunks follow
-    // this window, n * chunk < count - offset, so neither product wraps.
-    const std::size_t offset = first_chunk * chunk;
-    const std::size_t items = first_chunk + n == chunks ? count - offset : n * chunk;
-    // A unit is whole chunks (at least the grain), n < 2^32 of them: no widening.
-    const LoopShape shape = shape_for(items, least_claim(options.grain, chunk));
-    DeterministicReduceExec<T, ChunkBody> exec{chunk_body, init, begin + offset, items,
-                                               shape.unit, chunk, partials};
-    run_units(sched, exec, shape.units, options);
-    for (std::size_t k = 0; k < n; ++k) {
-      if (result) {
-        result.emplace(combine(std::move(*result), std::move(*partials[k])));
-      } else {
-        result.emplace(std::move(*partials[k]));
-      }
-      partials[k].reset();
-    }
-    first_chunk += n;
-  }
-  return std::move(*result);
-}
 
 }  // namespace weft::detail

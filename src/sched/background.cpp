@@ -17,17 +17,25 @@
 // whenever nothing else wants the CPU, so background throughput stays full on an
 // otherwise idle machine.
 //
-// Low loops: a low loop started by any thread that is not a background worker runs
-// entirely on the background workers (run_loop_handoff): its caller is at the normal
-// class, and running a share itself would compete with urgent threads. The caller posts
-// every slot, slot 0 included, to the background workers' mailboxes, wakes those that
-// are parked, and sleeps on the loop's count (LoopControl::active, a WaitState) until
-// the last participant completes it; a worker
-// caller runs normal and urgent work meanwhile. Invitations nobody took are revoked
-// only at shutdown (a background worker that has already left takes none): then slot 0,
-// if it was still ours, runs here, and since every slot steals the others' shares, the
-// loop completes either way. A low loop from a background worker (nested in low work)
-// is an ordinary loop among background workers.
+// Low loops: a low loop started by a thread weft did not create (a batch thread, a
+// request thread) runs entirely on the background workers (run_loop_handoff): its
+// caller is at the normal class, and running a share itself would compete with urgent
+// threads. The caller posts every slot, slot 0 included, to the background workers'
+// mailboxes, wakes those that are parked, and sleeps on the loop's count
+// (LoopControl::active, a WaitState) until the last participant completes it.
+// Invitations nobody took are revoked only at shutdown (a background worker that has
+// already left takes none): then slot 0, if it was still ours, runs here, and since
+// every slot steals the others' shares, the loop completes either way.
+//
+// A low loop started on a worker is an ordinary loop (run_loop): the background
+// workers are invited, the caller runs slot 0 and steals what nobody runs. On an
+// ordinary worker the loop is nested in normal or urgent work that waits for it, so
+// running it at the caller's class is the priority inheritance a waiter gives what it
+// waits for. It used to be handed over too, with the worker running other work while
+// it waited; that nested unrelated tasks inside a loop's slot, and the soak found the
+// cycle it allows: worker A waits at its loop's join for worker B, B runs (while it
+// waits for its hand-off) a task that waits for work only A may run. An ordinary loop's
+// caller never depends on an invitee.
 //
 // Locks: none on these paths. Background workers take the same lock-free queues as the
 // others; the only mutexes they can hold are the ones every worker can (shutdown's
@@ -120,8 +128,7 @@ unsigned SchedulerCore::post_handoff(LoopControl& control, unsigned threads, Loo
   return posted;
 }
 
-void SchedulerCore::run_loop_handoff(LoopJob& job, unsigned threads, LoopDomain domain,
-                                     Worker* self) {
+void SchedulerCore::run_loop_handoff(LoopJob& job, unsigned threads, LoopDomain domain) {
   LoopControl control;
   control.job = &job;
   mark_level(0);
@@ -152,7 +159,7 @@ void SchedulerCore::run_loop_handoff(LoopJob& job, unsigned threads, LoopDomain 
     if (mailbox::control(workers_[i]->mailbox.load(std::memory_order_relaxed)) == &control)
       try_wake(static_cast<unsigned>(i));
   }
-  wait_handoff(control, self);
+  wait_handoff(control);
 }
 
 bool SchedulerCore::revoke_handoff(LoopControl& control) {
@@ -170,20 +177,10 @@ bool SchedulerCore::revoke_handoff(LoopControl& control) {
   return slot0;
 }
 
-void SchedulerCore::wait_handoff(LoopControl& control, Worker* self) {
+void SchedulerCore::wait_handoff(LoopControl& control) {
   WaitState& done = control.active;  // the caller sleeps on the loop's own count
-  ThreadContext& context = this_thread_context();
-  // A worker helps with normal and urgent work meanwhile (find_work gives it no low
-  // work), unless its stack may not nest more.
-  const bool helps = self != nullptr && !must_not_nest(context);
   bool revoked = false;
   while (!done.done()) {
-    if (helps) {
-      if (Work work = find_work(*self)) {
-        execute(work);
-        continue;
-      }
-    }
     // relaxed: shutdown began; workers that left take no invitation (see the file
     // comment). Revoked outside the waiter registration below.
     if (!revoked && stopping_.load(std::memory_order_relaxed)) {
@@ -198,12 +195,9 @@ void SchedulerCore::wait_handoff(LoopControl& control, Worker* self) {
     Parker& parker = this_thread_parker();
     parker.prepare();
     if (!done.register_waiter(parker)) break;  // completed meanwhile
-    if (helps) register_sleeper(*self);
-    else seq_cst_fence();
-    const bool again = done.done() || (helps && has_visible_work(*self)) ||
-                       (!revoked && stopping_.load(std::memory_order_seq_cst));
+    seq_cst_fence();
+    const bool again = done.done() || (!revoked && stopping_.load(std::memory_order_seq_cst));
     if (!again) parker.park_for(shutdown_poll_us);
-    if (helps) unregister_sleeper(*self);
     done.unregister_waiter(parker);
   }
 }

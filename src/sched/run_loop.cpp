@@ -75,7 +75,7 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
   // them alone (background.cpp).
   // relaxed: a hint, as below; the hand-off handles a shutdown that begins later.
   if (hands_off(level, self) && !stopping_.load(std::memory_order_relaxed)) {
-    run_loop_handoff(job, threads, domain, self);
+    run_loop_handoff(job, threads, domain);
     return;
   }
   // Trace: a worker's slot 0 lies inside the span of the task that called the loop; a

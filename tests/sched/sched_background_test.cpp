@@ -175,20 +175,27 @@ TEST(SchedBackground, OffMeansLowWorkOnTheWorkersAsBefore) {
   EXPECT_LT(where.load(), 2);
 }
 
-// A worker that starts a low loop waits for it while running normal work: here the
-// loop's body needs a normal task that only the one normal worker can run.
-TEST(SchedBackground, WorkerWaitingForALowLoopRunsNormalWork) {
+// Only a thread weft did not create hands a low loop over. On a worker the loop is an
+// ordinary one: the caller takes part, so nothing it waits for depends on an invitee
+// (a hand-off there let the waiting worker nest unrelated work, a soak deadlock).
+TEST(SchedBackground, OnlyOutsideThreadsHandLowLoopsOver) {
   Scheduler s(make_placement(1), auto_background());
+  EXPECT_TRUE(s.hands_off(Priority::low));
+  EXPECT_FALSE(s.hands_off(Priority::normal));
   test::HangWatch watch(s);
-  watch.wait("a low loop that needs normal work", [&] {
-    s.submit([&] {
-       s.parallel_for(0, 4, [&](std::size_t) {
-         std::atomic<bool> ran{false};
-         s.submit([&] { ran.store(true); }, TaskOptions{.priority = Priority::normal});
-         spin_until(s, "the normal task the low loop's body needs", ran);
-       }, ForOptions{.grain = 1, .priority = Priority::low});
-     }, TaskOptions{.priority = Priority::normal}).get();
-  });
+  for (Priority outer : {Priority::normal, Priority::low, Priority::critical}) {
+    std::atomic<std::size_t> sum{0};
+    bool on_worker_hands_off = true;
+    watch.wait("a low loop started on a worker", static_cast<long>(outer), [&] {
+      s.submit([&] {
+         on_worker_hands_off = s.hands_off(Priority::low);
+         s.parallel_for(0, 1000, [&](std::size_t i) { sum.fetch_add(i); },
+                        ForOptions{.grain = 1, .priority = Priority::low});
+       }, TaskOptions{.priority = outer, .worker = 0, .strict = true}).get();  // strict: not run ahead here
+    });
+    EXPECT_FALSE(on_worker_hands_off) << "outer priority " << static_cast<int>(outer);
+    EXPECT_EQ(sum.load(), test::triangle(1000));
+  }
 }
 
 // Low work on a background worker that spawns normal or urgent work and waits for it:

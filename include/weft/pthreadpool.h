@@ -184,7 +184,8 @@ void pthreadpool_parallelize_4d_tile_2d_with_uarch(
     uint32_t default_uarch_index, uint32_t max_uarch_index, size_t range_i, size_t range_j,
     size_t range_k, size_t range_l, size_t tile_k, size_t tile_l, uint32_t flags);
 
-/* 5-D and 6-D, the same pattern: the last one or two dimensions tiled. */
+/* 5-D and 6-D, the same pattern (and the same shape of prototype, by the ABI's design):
+   the last one or two dimensions tiled. */
 void pthreadpool_parallelize_5d(pthreadpool_t threadpool, pthreadpool_task_5d_t function,
                                 void* context, size_t range_i, size_t range_j, size_t range_k,
                                 size_t range_l, size_t range_m, uint32_t flags);

@@ -44,7 +44,9 @@ class TeamJob {
   // (each on its own thread), once each.
   virtual void run_member(unsigned index, unsigned size) noexcept = 0;
 
-  // Shown in traces as the members' spans (a string literal, or null for "team").
+  // Shown in traces as the members' spans (a string literal, or null for "team"). The
+  // name and the protected special members follow LoopJob's (loop_job.hpp): a job is
+  // made by its caller, on its stack, and never copied.
   const char* name = nullptr;
 
  protected:

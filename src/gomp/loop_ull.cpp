@@ -39,6 +39,8 @@ bool runtime_ull(bool up, ull start, ull end, ull incr, bool ordered, ull* istar
 
 extern "C" {
 
+// The unsigned long long entry points mirror loop.cpp's long ones line for line: gcc
+// emits one set per index type, and each set converts to its own iteration space.
 #define WEFT_GOMP_LOOP_ULL(name, kind, ordered)                                              \
   bool GOMP_loop_ull_##name##_start(bool up, ull start, ull end, ull incr, ull chunk,        \
                                     ull* istart, ull* iend) {                                \
@@ -69,6 +71,8 @@ WEFT_GOMP_LOOP_ULL_RUNTIME(maybe_nonmonotonic_runtime, false)
 WEFT_GOMP_LOOP_ULL_RUNTIME(ordered_runtime, true)
 #undef WEFT_GOMP_LOOP_ULL_RUNTIME
 
+// GOMP_loop_ull_start and GOMP_loop_ull_ordered_start differ only in `ordered`: two
+// symbols of the ABI, each naming itself in its errors.
 bool GOMP_loop_ull_start(bool up, ull start, ull end, ull incr, long sched, ull chunk,
                          ull* istart, ull* iend, uintptr_t* reductions, void** mem) {
   if (reductions != nullptr) weft::gomp::fatal("GOMP_loop_ull_start: task reductions are not supported");

@@ -84,6 +84,8 @@ Metrics build_metrics(const MetricsSample& baseline, const MetricsSample& curren
       t.tasks_run[p] += w.tasks_run[p];
       t.queue_depth[p] += w.queue_depth[p];
     }
+    // Field by field on purpose (the same shape as the lines around): each counter of
+    // WorkerMetrics is summed where a reader sees it, and a new one is added here.
     t.loop_chunks += w.loop_chunks;
     t.steals_attempted += w.steals_attempted;
     t.steals_succeeded += w.steals_succeeded;

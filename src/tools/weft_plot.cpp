@@ -67,6 +67,8 @@ int priority_index(const std::string& name) {
   return -1;
 }
 
+// XML's escapes, for the SVG (the same shape as common/json_writer.cpp's JSON escaper,
+// other characters).
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {

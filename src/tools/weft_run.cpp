@@ -332,6 +332,8 @@ int run(const Args& args) {
 
 }  // namespace
 
+// The same frame as weft-probe's main (command_line.hpp's contract: --help, then
+// UsageError exits 2), with this tool's own errors.
 int main(int argc, char** argv) {
   try {
     const Args args = parse_args({argv + 1, argv + argc});

@@ -295,17 +295,29 @@ TEST(WeftRun, MissingLibraryIsAnError) {
                        "to run without it\n");
 }
 
+// weft-run copied into the installed layout, <prefix>/bin and <prefix>/<libdir>, under a
+// prefix whose path has a space (which LD_PRELOAD cannot hold). The libraries are the
+// caller's to copy.
+struct InstalledCopy {
+  fs::path exe, libdir;
+};
+InstalledCopy install_weft_run(const TempDir& dir) {
+  const fs::path exe = dir.path() / "my tools" / "bin" / "weft-run";
+  const fs::path libdir = (exe.parent_path() / WEFT_RUN_LIBDIR).lexically_normal();
+  fs::create_directories(exe.parent_path());
+  fs::create_directories(libdir);
+  fs::copy_file(WEFT_RUN_EXE, exe);
+  return {exe, libdir};
+}
+
 // The installed layout, <prefix>/bin/weft-run and <prefix>/<libdir>/lib*.so, in a prefix
 // whose path has a space (which LD_PRELOAD cannot hold) and reached through a symlink.
 TEST(WeftRun, InstalledLayoutWithSpaceInPrefix) {
   SKIP_IF_SANITIZED();
   TempDir dir;
-  const fs::path prefix = dir.path() / "my tools";
-  const fs::path exe = prefix / "bin" / "weft-run";
-  const fs::path libdir = (exe.parent_path() / WEFT_RUN_LIBDIR).lexically_normal();
-  fs::create_directories(exe.parent_path());
-  fs::create_directories(libdir);
-  fs::copy_file(WEFT_RUN_EXE, exe);
+  const InstalledCopy copy = install_weft_run(dir);
+  const fs::path& exe = copy.exe;
+  const fs::path& libdir = copy.libdir;
   // In weft-run's order: OpenMP first, then pthreadpool.
   std::vector<fs::path> libraries;
   if (have_gomp) {
@@ -343,12 +355,9 @@ TEST(WeftRun, InstalledLayoutWithSpaceInPrefix) {
 
 TEST(WeftRun, RefusesASharedLinkFolder) {
   TempDir dir;
-  const fs::path prefix = dir.path() / "my tools";
-  const fs::path exe = prefix / "bin" / "weft-run";
-  const fs::path libdir = (exe.parent_path() / WEFT_RUN_LIBDIR).lexically_normal();
-  fs::create_directories(exe.parent_path());
-  fs::create_directories(libdir);
-  fs::copy_file(WEFT_RUN_EXE, exe);
+  const InstalledCopy copy = install_weft_run(dir);
+  const fs::path& exe = copy.exe;
+  const fs::path& libdir = copy.libdir;
   fs::copy_file(fs::canonical(WEFT_RUN_PTHREADPOOL_LIB), libdir / "libweft_pthreadpool.so");
   const fs::path runtime_dir = dir.path() / "run";
   const fs::path links = runtime_dir / ("weft-run-" + std::to_string(getuid()));

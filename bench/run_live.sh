@@ -2,7 +2,8 @@
 # Live requests beside background work, as an ordinary user (issue 16): runs
 # weft-bench-live (weft, oneTBB, libgomp, pthreadpool) and weft-bench-live-libomp
 # (LLVM OpenMP) RUNS times each for two background item lengths, without privilege,
-# and prints the median of every figure per library, then checks the targets.
+# and prints the median of every figure per library, then checks the targets. First it
+# prints the machine's own wake-up tail (weft-bench-wake-late), as a floor for the p99s.
 #
 #   bash bench/run_live.sh [build-dir] [runs]        (default: build 5)
 #
@@ -18,7 +19,7 @@ build="${1:-build}"
 runs="${2:-5}"
 bin="$build/bench/weft-bench-live"
 bin_omp="$build/bench/weft-bench-live-libomp"
-for b in "$bin" "$bin_omp"; do
+for b in "$bin" "$bin_omp" "$build/bench/weft-bench-wake-late"; do
   [[ -x "$b" ]] || { echo "missing $b: cmake --build $build --target $(basename "$b")" >&2; exit 2; }
 done
 unprivileged=(prlimit --nice=0:0)
@@ -31,6 +32,9 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 chmod 755 "$out"
+# The machine's own wake-up tail first (no library involved): what the figures below
+# cannot go under on this machine.
+"${unprivileged[@]}" "$build/bench/weft-bench-wake-late" | tee "$out/wake" >&2
 for item_us in 200 3200; do
   for ((r = 1; r <= runs; ++r)); do
     echo "== background items ${item_us} us, run $r/$runs" >&2
@@ -47,6 +51,9 @@ fields = ["unloaded_p99_us", "loaded_p99_us", "loaded_p50_us", "loaded_late_p99_
           "bg_alone_items_s", "bg_loaded_items_s"]
 ok = True
 privileges = set()
+print("the machine alone, a thread waking every 1 ms (weft-bench-wake-late):")
+for line in open(os.path.join(out, "wake")):
+    print("  " + line.split(None, 1)[1].strip())
 for item in ("200", "3200"):
     rows = {}
     loads = []

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <type_traits>
@@ -37,38 +38,27 @@ namespace weft {
 
 namespace detail {
 
+// Bytes GroupState keeps for priority boosting's record (src/sched/group_boosting.hpp
+// checks that it fits). Opaque here, so that the record's layout is not part of the ABI.
+inline constexpr std::size_t group_boosting_bytes = 64;
+
 struct GroupState {
   WaitState pending;
   std::atomic<bool> cancelled{false};
   std::atomic<bool> failed{false};
   std::exception_ptr error;  // written once by the task that set `failed`
-
-  // Priority boosting (src/sched/priority.cpp). `home`: the worker that created the
-  // group (-1: none); the tasks it queues land on its own deques. `foreign`: some task
-  // was queued anywhere else. `boost`: 0, or 1 + the level a waiter raised the group to
-  // (tasks queued meanwhile get at least that level).
-  int home = -1;
-  bool urgent_home = false;  // home ran high or critical work when it made the group
-  std::atomic<bool> foreign{false};
-  std::atomic<unsigned> boost{0};
-  // Home's thread only: per level (bit l of marked_levels set), the lowest position of
-  // home's deque at that level that holds one of the group's tasks.
-  unsigned marked_levels = 0;
-  std::int64_t home_mark[num_priorities];
-
-  std::int64_t mark(unsigned level) const noexcept {
-    return (marked_levels >> level) & 1u ? home_mark[level] : -1;
-  }
-  // After a wait, before reuse. relaxed: only the waiting thread touches an idle group.
-  void forget_placement() noexcept {
-    marked_levels = 0;
-    foreign.store(false, std::memory_order_relaxed);
-  }
+  // Made by high or critical work on a worker (set_group_home): only such a group's
+  // wait may be boosted, so TaskGroup picks the wait inline.
+  bool urgent_home = false;
+  alignas(8) unsigned char boosting[group_boosting_bytes];  // set_group_home fills it
 };
 
-// Sets group.home to the calling thread's worker index in `core` (-1 if it is not one
-// of its workers) and group.urgent_home to whether that worker runs urgent work now.
+// Records the calling thread's worker (if it is one of `core`'s) as the group's home
+// and sets group.urgent_home to whether that worker runs urgent work now.
 WEFT_EXPORT void set_group_home(SchedulerCore* core, GroupState& group) noexcept;
+// After a wait of an urgent_home group, before reuse: forgets where its tasks were
+// queued.
+WEFT_EXPORT void forget_group_placement(GroupState& group) noexcept;
 // wait_on for a group, boosted: a waiter running work of a higher priority than the
 // group's queued tasks runs them first and lets idle workers find them first, and tasks
 // queued into the group meanwhile take the waiter's priority. Defined in priority.cpp.
@@ -136,7 +126,7 @@ class TaskGroup {
     if (!state_.pending.done()) wait_for_tasks();
     // relaxed: every task of the group has finished; only this thread touches the flags.
     state_.cancelled.store(false, std::memory_order_relaxed);
-    state_.forget_placement();
+    if (state_.urgent_home) detail::forget_group_placement(state_);
     // acquire: pairs with the failing task's exchange (also ordered by finish_one).
     if (state_.failed.load(std::memory_order_acquire)) {
       std::exception_ptr error = std::move(state_.error);

@@ -20,7 +20,7 @@
 // (GroupState::urgent_home; other groups record nothing and wait as before). That work,
 // waiting on it at level W:
 //  - raises the group to W: tasks queued into it from then on get at least W;
-//  - runs first what it queued for the group on its own deques below W (home_mark,
+//  - runs first what it queued for the group on its own deques below W (GroupBoosting::home_mark,
 //    recorded when urgent work queues lower tasks at home, tells where that begins:
 //    the group's tasks and what they spawned lie above it, unrelated older tasks
 //    below), at level W;
@@ -56,6 +56,7 @@
 
 #include "common/small_file.hpp"
 #include "common/thread_id.hpp"
+#include "sched/group_boosting.hpp"
 #include "sched/scheduler_core.hpp"
 #include "weft/detail/preempt.hpp"
 #include "weft/future.hpp"
@@ -217,8 +218,9 @@ void SchedulerCore::wait_group(GroupState& group) {
   }
 }
 
-void SchedulerCore::wait_group_boosted(GroupState& group, Worker& worker, unsigned level) {
+void SchedulerCore::wait_group_boosted(GroupState& state, Worker& worker, unsigned level) {
   Worker* const self = &worker;
+  GroupBoosting& group = boosting_of(state);
   const unsigned outer_boost = group.boost.load(std::memory_order_relaxed);
   group.boost.store(std::max(outer_boost, level + 1), std::memory_order_seq_cst);
   // How many of the group's tasks wait on our deques below our level.
@@ -246,11 +248,11 @@ void SchedulerCore::wait_group_boosted(GroupState& group, Worker& worker, unsign
     const auto helpers = std::min<std::int64_t>(queued, static_cast<std::int64_t>(workers_.size()) - 1);
     for (std::int64_t i = 0; i < helpers; ++i) wake_one(level);
   }
-  const WaitBoost boost{&group, level};
+  const WaitBoost boost{&state, level};
   struct Unpublish {
     SchedulerCore* core;
     Worker* self;
-    GroupState& group;
+    GroupBoosting& group;
     bool publish;
     unsigned outer_level, outer_boost;
     const std::array<std::int64_t, num_levels>& outer_marks;
@@ -265,11 +267,11 @@ void SchedulerCore::wait_group_boosted(GroupState& group, Worker& worker, unsign
       group.boost.store(outer_boost, std::memory_order_relaxed);
     }
   } unpublish{this, self, group, publish, outer_level, outer_boost, outer_marks};
-  wait_on(group.pending, &boost);
+  wait_on(state.pending, &boost);
 }
 
 Work SchedulerCore::find_work_boosted(Worker& self, const WaitBoost& boost) {
-  const GroupState& group = *boost.group;
+  const GroupBoosting& group = boosting_of(*boost.group);
   if (static_cast<int>(self.index) == group.home) {
     // 1. What we queued for the group, and what that spawned: newest first, above the mark.
     for (int l = static_cast<int>(boost.level) - 1; l >= 0; --l) {
@@ -291,7 +293,7 @@ Work SchedulerCore::find_work_boosted(Worker& self, const WaitBoost& boost) {
 // (where step 2 looks), so lower work may wait: nothing the group needs is below. The
 // owner's view of its own deques is exact, so an empty one really holds none.
 bool SchedulerCore::may_refuse_lower_work(const Worker& self, const WaitBoost& boost) const {
-  const GroupState& group = *boost.group;
+  const GroupBoosting& group = boosting_of(*boost.group);
   // seq_cst: see note_group_task. All of the group's tasks went onto our deques...
   if (static_cast<int>(self.index) != group.home || group.foreign.load(std::memory_order_seq_cst)) {
     return false;
@@ -349,10 +351,15 @@ void preemption_point() noexcept {
 WEFT_EXPORT void wait_on_group(SchedulerCore* core, GroupState& group) { core->wait_group(group); }
 
 WEFT_EXPORT void set_group_home(SchedulerCore* core, GroupState& group) noexcept {
+  GroupBoosting& boosting = *new (group.boosting) GroupBoosting;
   const ThreadContext& context = this_thread_context();
   if (context.core != core || context.worker == nullptr) return;  // no home: -1
-  group.home = static_cast<int>(context.worker->index);
+  boosting.home = static_cast<int>(context.worker->index);
   group.urgent_home = context.level >= level_of(Priority::high) && context.level < num_levels;
+}
+
+WEFT_EXPORT void forget_group_placement(GroupState& group) noexcept {
+  boosting_of(group).forget_placement();
 }
 
 WEFT_EXPORT unsigned exchange_thread_level(unsigned level) noexcept {

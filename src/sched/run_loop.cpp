@@ -4,7 +4,7 @@
 // line), carrying the LoopControl address, the slot and the priority; no allocation,
 // and no syscall unless an invited worker is parked (then it is unparked: only the
 // workers the loop can use are woken). A worker takes an invitation like a task of the
-// loop's priority (take_local), by exchanging its mailbox back to empty.
+// loop's priority (SchedulerCore::take, work_sources.hpp), by exchanging its mailbox back to empty.
 //
 // The caller runs slot 0, then revokes the invitations nobody took (CAS back to empty)
 // and waits only for the slots that were actually taken: LoopControl::active counts

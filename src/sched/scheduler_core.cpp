@@ -26,6 +26,7 @@
 #include <system_error>
 
 #include "sched/elastic_monitor.hpp"  // SchedulerCore::elastic_ is destroyed here
+#include "sched/work_sources.hpp"
 #include "topology/config_check.hpp"
 #include "weft/detail/options_check.hpp"
 #include "weft/scheduler.hpp"
@@ -142,9 +143,11 @@ Metrics SchedulerCore::metrics() const {
   // Approximate depths (relaxed size hints): a snapshot, not a synchronization point.
   std::vector<std::array<std::uint64_t, num_priorities>> depths(workers_.size());
   for (std::size_t i = 0; i < workers_.size(); ++i) {
-    const Worker& w = *workers_[i];
     for (unsigned l = 0; l < num_levels; ++l) {
-      depths[i][l] = w.deques[l].size_hint() + w.inbox[l].size_hint() + w.strict_inbox[l].size_hint();
+      visit_own_queues(*workers_[i], l, [&](const Source& source) {
+        depths[i][l] += source.size_hint();
+        return false;
+      });
     }
   }
   Metrics m = observer_.metrics(depths);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "observe/observer.hpp"
+#include "sched/group_boosting.hpp"
 #include "sched/injection_queue.hpp"
 #include "sched/sleeper_set.hpp"
 #include "sched/worker.hpp"
@@ -34,6 +35,8 @@
 namespace weft::detail {
 
 class ElasticMonitor;
+struct Looker;  // work_sources.hpp
+struct Source;
 
 class SchedulerCore {
  public:
@@ -109,10 +112,7 @@ class SchedulerCore {
   // --- the worker loop (worker_loop.cpp), top to bottom ---
   void worker_main(Worker& self);
   Work find_work(Worker& self, unsigned min_level = 0);
-  Work take_local(Worker& self, unsigned level);
-  Work take_injected(Worker& self, unsigned level);
-  Task* take_strict(Worker& self, unsigned level);  // its strict inbox, its node's strict queue
-  Work take_stolen(Worker& self, unsigned level);
+  Work take_at(Worker& self, unsigned level, unsigned levels_seen);
   Work take_boosted(Worker& self, unsigned level);
   Work spin(Worker& self);
   void park(Worker& self);
@@ -188,10 +188,20 @@ class SchedulerCore {
   ShutdownResult stuck_report();
   void leak_stuck();       // detaches the threads still running (finish_for_destruction)
 
+  // --- where work waits (work_sources.hpp): one list for taking, checking and counting ---
+  // Calls visit(Source) for each place `who` takes work from at `level`, in the order it
+  // looks, until a result converts to true; returns that result (none: a false one).
+  template <class Visit>
+  auto visit_sources(const Looker& who, unsigned level, Visit&& visit);
+  // One item from `source` (none: empty Work); steals are counted in self's metrics.
+  Work take(const Source& source, Worker* self);
+  // Metrics for a take from another thread's queue or deque (nothing for own queues).
+  void count_steal(const Source& source, Worker* self, bool succeeded);
+
   // --- visibility checks for the parking protocol ---
   // Work at `min_level` or above that `self` may take (lower levels: none).
-  bool has_visible_work(const Worker& self, unsigned min_level = 0) const;
-  bool has_visible_work_external() const;
+  bool has_visible_work(Worker& self, unsigned min_level = 0);
+  bool has_visible_work_external();
   // The levels a worker takes from queues it shares: reserved workers high and above;
   // background workers low only; with background workers, the others normal and above.
   unsigned lowest_level(const Worker& w) const {
@@ -319,8 +329,9 @@ class SchedulerCore {
 // Called by enqueue for a group's task; returns the level to queue it at. `pusher`: the
 // calling worker when the task goes onto its own deque (no hint), else null;
 // `pusher_level`: the level of the work that pusher runs.
-inline unsigned SchedulerCore::note_group_task(GroupState& group, unsigned level, Worker* pusher,
+inline unsigned SchedulerCore::note_group_task(GroupState& state, unsigned level, Worker* pusher,
                                                unsigned pusher_level) {
+  GroupBoosting& group = boosting_of(state);
   const bool at_home = pusher != nullptr && static_cast<int>(pusher->index) == group.home;
   // Home queueing outside urgent work: no waiter boosts the group meanwhile (its waiter
   // is this thread, and a boosted wait runs only urgent work or unrelated lower work).

@@ -4,7 +4,7 @@
 // A team rides on the loop machinery: one LoopControl, invitations posted in worker
 // mailboxes with one CAS each (so a worker is claimed by at most one team or loop at a
 // time: that CAS is the atomic reservation), taken by workers like a loop part
-// (take_local, execute: spans, busy time and loop_chunks in the metrics as for loops).
+// (SchedulerCore::take, execute: spans, busy time and loop_chunks in the metrics as for loops).
 // What differs is the step between posting and running: the caller resolves every
 // invitation, taken or withdrawn, before it publishes the size, and a member that took
 // one waits for that size before it runs. A worker is withdrawn from only when it is

@@ -14,6 +14,7 @@
 
 #include "sched/cpu_relax.hpp"
 #include "sched/scheduler_core.hpp"
+#include "sched/work_sources.hpp"
 
 namespace weft::detail {
 
@@ -118,38 +119,15 @@ Work SchedulerCore::find_work_external(ExternalSlot* own) {
   const bool draining = this_thread_context().draining;
   // relaxed: a hint, as in find_work.
   const unsigned seen = draining ? all_levels_mask : levels_seen_.load(std::memory_order_relaxed);
+  const Looker who{nullptr, own, draining};
   const int floor = static_cast<int>(external_floor_here());
   for (int level = num_levels - 1; level >= floor; --level) {
-    if ((seen & (1u << level)) == 0) continue;
     const auto l = static_cast<unsigned>(level);
-    if (own != nullptr) {
-      if (Task* task = own->deques[l].pop()) return Work{task};
-    }
-    if (Task* task = global_[l].pop()) return Work{task};
-    for (auto& queues : numa_queues_) {
-      if (Task* task = (*queues)[0][l].pop()) return Work{task};
-      if (draining) {
-        if (Task* task = (*queues)[1][l].pop()) return Work{task};
-      }
-    }
-    for (auto& w : workers_) {
-      StealResult r;
-      do {
-        r = w->deques[l].steal();
-      } while (r.status == StealStatus::lost_race);
-      if (r.status == StealStatus::success) return Work{r.task};
-      if (Task* task = w->inbox[l].pop()) return Work{task};
-      if (draining) {
-        if (Task* task = w->strict_inbox[l].pop()) return Work{task};
-      }
-    }
-    for (auto& slot : slots_) {
-      if (slot.get() == own) continue;
-      StealResult r;
-      do {
-        r = slot->deques[l].steal();
-      } while (r.status == StealStatus::lost_race);
-      if (r.status == StealStatus::success) return Work{r.task};
+    if ((seen & (1u << l)) == 0) continue;
+    if (Work work = visit_sources(who, l, [&](const Source& source) __attribute__((always_inline)) {
+          return take(source, nullptr);
+        })) {
+      return work;
     }
   }
   return {};
@@ -164,19 +142,14 @@ unsigned SchedulerCore::external_floor_here() const {
   return context.draining || context.level == 0 ? 0u : external_floor();
 }
 
-bool SchedulerCore::has_visible_work_external() const {
-  // The levels find_work_external takes.
+bool SchedulerCore::has_visible_work_external() {
+  // The levels and sources find_work_external takes from; relaxed loads, ordered after
+  // the waiter registration by a seq_cst fence.
+  const ThreadContext& context = this_thread_context();
+  const Looker who{nullptr, context.slot, context.draining};
   for (unsigned level = external_floor_here(); level < num_levels; ++level) {
-    // relaxed loads: ordered after the waiter registration by a seq_cst fence.
-    if (global_[level].maybe_nonempty()) return true;
-    for (const auto& queues : numa_queues_) {
-      if ((*queues)[0][level].maybe_nonempty()) return true;
-    }
-    for (const auto& w : workers_) {
-      if (w->deques[level].maybe_nonempty() || w->inbox[level].maybe_nonempty()) return true;
-    }
-    for (const auto& slot : slots_) {
-      if (slot->deques[level].maybe_nonempty()) return true;
+    if (visit_sources(who, level, [](const Source& source) { return source.maybe_nonempty(); })) {
+      return true;
     }
   }
   return false;

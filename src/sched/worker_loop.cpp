@@ -1,9 +1,9 @@
 // The worker loop, readable top to bottom:
 //
 //   worker_main:  find_work -> execute, else spin -> execute, else park
-//   find_work:    most urgent level first; per level: take_local (loop invitation, own
-//                 deque, own inboxes) -> take_injected (NUMA node, global) -> take_stolen
-//                 (other workers in steal_order, other nodes, external threads' deques)
+//   find_work:    most urgent level first; per level, the sources of work_sources.hpp
+//                 in order (loop invitation, own deque and inboxes, NUMA node, global,
+//                 other workers in steal_order, other nodes, external threads' deques)
 //   spin:         find_work in a loop for the spin budget (wall time)
 //   park:         the protocol written down in scheduler_core.cpp
 //
@@ -26,6 +26,7 @@
 
 #include "sched/cpu_relax.hpp"
 #include "sched/scheduler_core.hpp"
+#include "sched/work_sources.hpp"
 
 namespace weft::detail {
 
@@ -102,109 +103,27 @@ Work SchedulerCore::find_work(Worker& self, unsigned min_level) {
     // Aging rule (a minimum share): after Config::aging_period urgent picks in a row,
     // one scan lowest level first, so background work progresses under any urgent load.
     for (unsigned l = lowest_level(self); l < num_levels; ++l) {
-      if ((seen & (1u << l)) == 0) continue;
-      if (Work work = take_local(self, l)) return work;
-      if (Work work = take_injected(self, l)) return work;
-      if (Work work = take_stolen(self, l)) return work;
+      if (Work work = take_at(self, l, seen)) return work;
     }
   }
   for (int level = static_cast<int>(highest_level(self)); level >= static_cast<int>(min_level);
        --level) {
-    if ((seen & (1u << level)) == 0) continue;
-    const auto l = static_cast<unsigned>(level);
-    if (l < lowest_level(self)) {
-      // A reserved worker still runs what its own urgent tasks spawned at lower levels
-      // (say, the children of a critical request): they are part of urgent work.
-      // With background workers, an ordinary worker takes low work only when nobody
-      // else may: a strict task queued for it or its node.
-      if (Task* task = self.reserved ? self.deques[l].pop() : take_strict(self, l)) return Work{task};
-      continue;
-    }
-    if (Work work = take_local(self, l)) return work;
-    if (Work work = take_injected(self, l)) return work;
-    if (Work work = take_stolen(self, l)) return work;
-    // relaxed: a hint; a boosted waiter wakes helpers after publishing (priority.cpp).
-    if (boosting_.load(std::memory_order_relaxed) != 0) {
-      if (Work work = take_boosted(self, l)) return work;
-    }
+    if (Work work = take_at(self, static_cast<unsigned>(level), seen)) return work;
   }
   return {};
 }
 
-Work SchedulerCore::take_local(Worker& self, unsigned level) {
-  // Invitations first: a loop's caller is waiting for helpers right now.
-  // acquire: pairs with the poster's release, so the LoopControl is visible.
-  std::uintptr_t invite = self.mailbox.load(std::memory_order_acquire);
-  if (invite != mailbox::empty && mailbox::level(invite) == level &&
-      self.mailbox.compare_exchange_strong(invite, mailbox::empty, std::memory_order_acquire,
-                                           std::memory_order_relaxed)) {
-    return Work{nullptr, mailbox::control(invite), mailbox::slot(invite), level};
+Work SchedulerCore::take_at(Worker& self, unsigned level, unsigned levels_seen) {
+  if ((levels_seen & (1u << level)) == 0) return {};
+  Work work = visit_sources(Looker{&self}, level,
+                            [&](const Source& source) __attribute__((always_inline)) {
+                              return take(source, &self);
+                            });
+  // relaxed: a hint; a boosted waiter wakes helpers after publishing (priority.cpp).
+  if (!work && level >= lowest_level(self) && boosting_.load(std::memory_order_relaxed) != 0) {
+    work = take_boosted(self, level);
   }
-  if (Task* task = self.deques[level].pop()) return Work{task};
-  if (Task* task = self.strict_inbox[level].pop()) return Work{task};
-  if (Task* task = self.inbox[level].pop()) return Work{task};
-  return {};
-}
-
-Task* SchedulerCore::take_strict(Worker& self, unsigned level) {
-  if (Task* task = self.strict_inbox[level].pop()) return task;
-  return (*numa_queues_[self.numa_node])[1][level].pop();
-}
-
-Work SchedulerCore::take_injected(Worker& self, unsigned level) {
-  auto& node = *numa_queues_[self.numa_node];
-  if (Task* task = node[1][level].pop()) return Work{task};
-  if (Task* task = node[0][level].pop()) return Work{task};
-  if (Task* task = global_[level].pop()) return Work{task};
-  return {};
-}
-
-Work SchedulerCore::take_stolen(Worker& self, unsigned level) {
-  // Metrics count real attempts only (a non-empty victim), so idle scans add nothing.
-  WorkerObserver* const obs = self.obs;
-  for (unsigned victim : self.steal_order) {
-    Worker& other = *workers_[victim];
-    for (;;) {
-      StealResult r = other.deques[level].steal();
-      if (r.status != StealStatus::empty && obs != nullptr) obs->steal_attempted();
-      if (r.status == StealStatus::success) {
-        if (obs != nullptr) obs->steal_succeeded(observer_.distance(self.index, victim));
-        return Work{r.task};
-      }
-      if (r.status == StealStatus::empty) break;
-      // lost_race: someone else took the top item; the deque may hold more.
-    }
-    if (Task* task = other.inbox[level].pop()) {
-      if (obs != nullptr) {
-        obs->steal_attempted();
-        obs->steal_succeeded(observer_.distance(self.index, victim));
-      }
-      return Work{task};
-    }
-  }
-  for (std::size_t node = 0; node < numa_queues_.size(); ++node) {
-    if (node == self.numa_node) continue;
-    if (Task* task = (*numa_queues_[node])[0][level].pop()) {
-      if (obs != nullptr) {
-        obs->steal_attempted();
-        obs->steal_succeeded(StealDistance::remote);
-      }
-      return Work{task};
-    }
-  }
-  for (auto& slot : slots_) {
-    StealResult r;
-    do {
-      r = slot->deques[level].steal();
-      if (r.status != StealStatus::empty && obs != nullptr) obs->steal_attempted();
-    } while (r.status == StealStatus::lost_race);
-    if (r.status == StealStatus::success) {
-      // An external thread has no place in the placement: counted as remote.
-      if (obs != nullptr) obs->steal_succeeded(StealDistance::remote);
-      return Work{r.task};
-    }
-  }
-  return {};
+  return work;
 }
 
 Work SchedulerCore::spin(Worker& self) {
@@ -349,36 +268,12 @@ void SchedulerCore::execute(Work work) {
   loop->active.finish_one();
 }
 
-bool SchedulerCore::has_visible_work(const Worker& self, unsigned min_level) const {
-  const std::uintptr_t invite = self.mailbox.load(std::memory_order_relaxed);
-  if (invite != mailbox::empty && mailbox::level(invite) >= min_level) return true;
-  // What find_work takes below lowest_level (the same rule, the same queues).
-  for (unsigned level = min_level; level < lowest_level(self); ++level) {
-    if (self.reserved ? self.deques[level].maybe_nonempty()
-                      : self.strict_inbox[level].maybe_nonempty() ||
-                            (*numa_queues_[self.numa_node])[1][level].maybe_nonempty()) {
+bool SchedulerCore::has_visible_work(Worker& self, unsigned min_level) {
+  // The same sources find_work takes from (work_sources.hpp); relaxed loads, ordered
+  // after the registration by the seq_cst fence in register_sleeper (protocol step 3).
+  for (unsigned level = min_level; level <= highest_level(self); ++level) {
+    if (visit_sources(Looker{&self}, level, [](const Source& source) { return source.maybe_nonempty(); })) {
       return true;
-    }
-  }
-  for (unsigned level = std::max(min_level, lowest_level(self)); level <= highest_level(self);
-       ++level) {
-    // relaxed loads: ordered after the registration by the seq_cst fence in
-    // register_sleeper (protocol step 3).
-    if (self.deques[level].maybe_nonempty() || self.strict_inbox[level].maybe_nonempty() ||
-        self.inbox[level].maybe_nonempty() || global_[level].maybe_nonempty()) {
-      return true;
-    }
-    const auto& node = *numa_queues_[self.numa_node];
-    if (node[0][level].maybe_nonempty() || node[1][level].maybe_nonempty()) return true;
-    for (unsigned victim : self.steal_order) {
-      const Worker& other = *workers_[victim];
-      if (other.deques[level].maybe_nonempty() || other.inbox[level].maybe_nonempty()) return true;
-    }
-    for (const auto& queues : numa_queues_) {
-      if ((*queues)[0][level].maybe_nonempty()) return true;
-    }
-    for (const auto& slot : slots_) {
-      if (slot->deques[level].maybe_nonempty()) return true;
     }
   }
   return false;

@@ -56,26 +56,15 @@ struct Source {
   WorkDeque& deque() const { return *static_cast<WorkDeque*>(where); }
   InjectionQueue& injection_queue() const { return *static_cast<InjectionQueue*>(where); }
 
-  // relaxed size hints: a check before sleeping is ordered by the sleeper's seq_cst
-  // registration (protocol step 3), metrics are a snapshot.
-  bool maybe_nonempty() const {
+  // Items waiting here (an invitation counts 1). relaxed loads: a check before sleeping
+  // is ordered by the sleeper's seq_cst registration (protocol step 3), metrics are a
+  // snapshot.
+  std::uint64_t size_hint() const {
     switch (kind) {
       case Kind::invitation: {
         const std::uintptr_t invite = mailbox().load(std::memory_order_relaxed);
-        return invite != mailbox::empty && mailbox::level(invite) == level;
+        return invite != mailbox::empty && mailbox::level(invite) == level ? 1 : 0;
       }
-      case Kind::own_deque:
-      case Kind::steal:
-        return deque().maybe_nonempty();
-      case Kind::queue:
-        break;
-    }
-    return injection_queue().maybe_nonempty();
-  }
-  std::uint64_t size_hint() const {
-    switch (kind) {
-      case Kind::invitation:
-        return maybe_nonempty() ? 1 : 0;
       case Kind::own_deque:
       case Kind::steal:
         return deque().size_hint();
@@ -84,6 +73,7 @@ struct Source {
     }
     return injection_queue().size_hint();
   }
+  bool maybe_nonempty() const { return size_hint() != 0; }
 };
 
 // Who is looking: a worker, or a thread weft did not create (worker null).

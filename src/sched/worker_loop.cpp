@@ -271,10 +271,9 @@ void SchedulerCore::execute(Work work) {
 bool SchedulerCore::has_visible_work(Worker& self, unsigned min_level) {
   // The same sources find_work takes from (work_sources.hpp); relaxed loads, ordered
   // after the registration by the seq_cst fence in register_sleeper (protocol step 3).
+  auto nonempty = [](const Source& source) { return source.maybe_nonempty(); };
   for (unsigned level = min_level; level <= highest_level(self); ++level) {
-    if (visit_sources(Looker{&self}, level, [](const Source& source) { return source.maybe_nonempty(); })) {
-      return true;
-    }
+    if (visit_sources(Looker{&self}, level, nonempty)) return true;
   }
   return false;
 }

@@ -59,6 +59,10 @@ inline constexpr unsigned max_background_workers = 1024;
 // worker, already more than anyone means.
 inline constexpr std::size_t max_trace_capacity = std::size_t{1} << 24;
 
+// The longest Config::spin and Config::spin_max, in microseconds (an hour): a longer
+// spin is a typo, and the bound keeps the deadline arithmetic in range.
+inline constexpr unsigned long long max_spin_us = 3'600'000'000ULL;
+
 // One of `count` disjoint slices of the machine, for N processes on one box.
 struct Partition {
   unsigned index = 0;
@@ -81,8 +85,16 @@ struct WEFT_EXPORT Config {
   std::optional<Partition> partition;
   // The last N workers run only high and critical work. Must leave one worker.
   unsigned reserved_workers = 0;
-  // Wall time an idle worker spins looking for work before it parks. 0 is allowed.
+  // Wall time an idle worker spins looking for work before it parks. 0 is allowed, and
+  // turns spinning off altogether.
   std::chrono::microseconds spin{50};
+  // How far a worker's spin grows while work keeps arriving soon after it parks: a
+  // worker woken within spin_max of running out of work spins up to that gap (plus a
+  // quarter) next time, so a steady request stream finds its workers awake; after the
+  // last burst each worker spins at most this long before it sleeps. Preemption still
+  // halves the spin, and it never runs past Config::spin while a background worker is
+  // busy (it would take that worker's CPU). At or below `spin`: no growth.
+  std::chrono::microseconds spin_max{5000};
   // Put threads on SMT siblings as well as on cores when num_threads is 0.
   bool use_smt = false;
 
@@ -155,7 +167,7 @@ struct WEFT_EXPORT Config {
   // sockets/numa_domains bind to a core, a PU or a NUMA node; else OMP_PROC_BIND
   // true/close/spread/primary/master binds to cores),
   // WEFT_CPUSET, WEFT_PARTITION ("1/4"), WEFT_RESERVED_WORKERS, WEFT_BACKGROUND_WORKERS,
-  // WEFT_BACKGROUND_NICE, WEFT_AGING_PERIOD, WEFT_SPIN_US and
+  // WEFT_BACKGROUND_NICE, WEFT_AGING_PERIOD, WEFT_SPIN_US, WEFT_SPIN_MAX_US and
   // WEFT_USE_SMT (0|1|true|false), WEFT_ADAPTIVE, WEFT_MIN_WORKERS, WEFT_METRICS_ENABLED,
   // WEFT_HARDWARE_COUNTERS,
   // WEFT_TRACE_CAPACITY, WEFT_QUEUE_POLICY and WEFT_MAX_QUEUED (see the fields;

@@ -91,6 +91,9 @@ struct WEFT_EXPORT Metrics {
   // Spinning workers skipped because they were being preempted (oversubscription):
   // summed over parks, Config::spin minus the spin budget actually used.
   std::uint64_t spin_cut_ns = 0;
+  // Spinning past Config::spin (part of spinning_ns): workers woken soon after they
+  // parked, again and again, spin up to Config::spin_max to catch the next work awake.
+  std::uint64_t spin_extended_ns = 0;
   // The most tasks queued and not yet started at one time during the window (the
   // high-water mark of what Config::max_queued limits); it starts each window at the
   // count queued then. nullopt with QueuePolicy::unbounded, which counts nothing.

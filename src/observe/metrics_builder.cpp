@@ -79,6 +79,7 @@ Metrics build_metrics(const MetricsSample& baseline, const MetricsSample& curren
                                      [](const HardwareCounts& h) { return h.instructions; });
     if (i < queue_depths.size()) w.queue_depth = queue_depths[i];
     m.spin_cut_ns += delta(c.spin_cut_ns, b.spin_cut_ns);
+    m.spin_extended_ns += delta(c.spin_extended_ns, b.spin_extended_ns);
 
     for (unsigned p = 0; p < num_priorities; ++p) {
       t.tasks_run[p] += w.tasks_run[p];

@@ -149,6 +149,8 @@ std::string Metrics::to_json() const {
   write_optional(json, throttled_ns);
   json.key("spin_cut_ns");
   json.number(spin_cut_ns);
+  json.key("spin_extended_ns");
+  json.number(spin_extended_ns);
   json.key("queued_high_water");
   write_optional(json, queued_high_water);
   json.key("adaptive_threads");
@@ -195,6 +197,7 @@ std::string Metrics::to_string() const {
     out += "cgroup throttling: unavailable (no cgroup cpu.stat)\n";
   }
   out += "spinning cut for oversubscription: " + duration(spin_cut_ns) + "\n";
+  out += "spinning past Config::spin for a request stream: " + duration(spin_extended_ns) + "\n";
   out += "queued tasks, high-water mark: " +
          (queued_high_water ? std::to_string(*queued_high_water)
                             : std::string("not counted (QueuePolicy::unbounded)")) +

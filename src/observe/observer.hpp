@@ -12,6 +12,7 @@
 //   each victim scanned:  obs.steal_attempted();   a steal that got a task:
 //                         obs.steal_succeeded(observer.distance(self, victim));
 //   spin budget cut:      obs.spin_cut(ns)
+//   spin past the base:   obs.spin_extended(ns)
 //   Scheduler::metrics(): observer.metrics(queue_depths)
 //
 // Threads: the WorkerObserver hooks run on the owning worker only (single writer, see
@@ -116,6 +117,7 @@ class alignas(64) WorkerObserver {
   void steal_attempted() noexcept { counters_.steal_attempted(); }
   void steal_succeeded(StealDistance distance) noexcept { counters_.steal_succeeded(distance); }
   void spin_cut(std::uint64_t ns) noexcept { counters_.spin_cut(ns); }
+  void spin_extended(std::uint64_t ns) noexcept { counters_.spin_extended(ns); }
 
   // --- any thread ---
   WorkerSample sample(std::uint64_t now) const;

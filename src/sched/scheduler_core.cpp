@@ -87,7 +87,7 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
     workers_.push_back(
         std::make_unique<Worker>(static_cast<unsigned>(i), all_workers_.workers[i], std::move(order)));
     workers_.back()->core = this;
-    workers_.back()->spin_budget = config_.spin;
+    workers_.back()->spin_budget = SpinBudget(config_.spin, config_.spin_max);
     if (config_.metrics) workers_.back()->obs = &observer_.worker(i);
   }
   numa_workers_.resize(max_node + 1);

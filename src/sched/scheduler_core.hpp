@@ -114,12 +114,13 @@ class SchedulerCore {
   Work find_work(Worker& self, unsigned min_level = 0);
   Work take_at(Worker& self, unsigned level, unsigned levels_seen);
   Work take_boosted(Worker& self, unsigned level);
-  Work spin(Worker& self);
-  void park(Worker& self);
+  // Sets spin_start to when the worker ran out of work; park() measures from there.
+  Work spin(Worker& self, std::chrono::steady_clock::time_point& spin_start);
+  void park(Worker& self, std::chrono::steady_clock::time_point out_of_work);
   void execute(Work work);
   void worker_exiting(Worker& self);
-  void adapt_spin_after_park(Worker& self, std::chrono::steady_clock::duration slept);
   void adapt_spin_before_park(Worker& self);
+  bool background_busy() const;  // a background worker is running or looking for work
 
   // --- loops (run_loop.cpp): the caller's wait for the slots that were taken ---
   void join(LoopControl& control);

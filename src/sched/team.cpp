@@ -89,8 +89,7 @@ void SchedulerCore::linger_after_team() {
   ThreadContext& context = this_thread_context();
   if (context.core != this || context.worker == nullptr) return;
   // Owner-only bookkeeping (Worker::spin_budget), and this is the owner's thread.
-  context.worker->spin_budget = std::max(context.worker->spin_budget,
-                                         std::chrono::nanoseconds(config_.spin));
+  context.worker->spin_budget.linger();
 }
 
 void SchedulerCore::wait_for_team_to_leave(LoopControl& control, Worker* const* members,

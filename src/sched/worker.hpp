@@ -14,6 +14,7 @@
 
 #include "observe/observer.hpp"
 #include "sched/injection_queue.hpp"
+#include "sched/spin_budget.hpp"
 #include "sched/work_deque.hpp"
 #include "weft/config.hpp"
 #include "weft/detail/loop_job.hpp"
@@ -159,8 +160,8 @@ struct alignas(64) Worker {
   std::atomic<unsigned> boost_level{num_levels};
   std::array<std::atomic<std::int64_t>, num_levels> boost_mark{};
 
-  // Owner-only spin bookkeeping (see SchedulerCore::adapt_spin).
-  std::chrono::nanoseconds spin_budget{0};
+  // Owner-only spin bookkeeping (spin_budget.hpp; worker_loop.cpp feeds it).
+  SpinBudget spin_budget;
   long involuntary_switches = 0;
 
   // TaskOptions::name of the task this worker runs now (null: none, or unnamed), for

@@ -7,14 +7,14 @@
 //   spin:         find_work in a loop for the spin budget (wall time)
 //   park:         the protocol written down in scheduler_core.cpp
 //
-// Spin budget rule (oversubscription): each worker starts with Config::spin. When it
-// is about to park and the kernel has preempted it involuntarily since its previous
-// park (getrusage RUSAGE_THREAD ru_nivcsw grew: another runnable thread wanted its
-// CPU, so the process or the machine has more runnable threads than CPUs), it halves
-// its budget, to zero below 1us: spinning then only steals CPU from threads doing
-// work. When a parked worker is woken for work sooner than Config::spin after parking
-// (a spin would have caught that work), it doubles its budget again (from 1us, up to
-// Config::spin). Config::spin = 0 disables spinning altogether.
+// Spin budget (the rule is spin_budget.hpp): each worker starts with Config::spin.
+// Before it parks it asks the kernel whether it was preempted involuntarily since its
+// previous park (getrusage RUSAGE_THREAD ru_nivcsw grew: another runnable thread wanted
+// its CPU, so the process or the machine has more runnable threads than CPUs); after a
+// wake-up it reports how long it was out of work, from the start of its spin to the
+// wake-up. Past Config::spin, a spin also ends as soon as a background worker is busy:
+// those run at the idle class, so a spinning worker at the normal class would keep them
+// off the CPU without ever being preempted by them.
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -33,7 +33,6 @@ namespace weft::detail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::chrono::nanoseconds min_spin{1000};
 
 // A time point as observe's now_ns() reads it (the same clock, in nanoseconds).
 std::uint64_t to_ns(Clock::time_point t) {
@@ -76,7 +75,8 @@ void SchedulerCore::worker_main(Worker& self) {
 
   for (;;) {
     Work work = find_work(self);
-    if (!work) work = spin(self);
+    Clock::time_point out_of_work{};
+    if (!work) work = spin(self, out_of_work);
     if (work) {
       execute(work);
       continue;
@@ -89,7 +89,7 @@ void SchedulerCore::worker_main(Worker& self) {
       execute(work);
       continue;
     }
-    park(self);
+    park(self, out_of_work);
   }
   if (self.obs != nullptr) self.obs->thread_exiting();
   context = ThreadContext{};
@@ -126,16 +126,18 @@ Work SchedulerCore::take_at(Worker& self, unsigned level, unsigned levels_seen) 
   return work;
 }
 
-Work SchedulerCore::spin(Worker& self) {
-  const std::chrono::nanoseconds budget = self.spin_budget;
+Work SchedulerCore::spin(Worker& self, Clock::time_point& spin_start) {
+  // now_ns() is this same clock: one read serves the metrics, the deadline and the
+  // gap park() reports to the budget (read even without a spin, for that gap).
+  spin_start = Clock::now();
+  const std::chrono::nanoseconds budget = self.spin_budget.current();
   if (budget.count() <= 0) return {};
   std::atomic<int>& spinning = spinning_[spin_class(self)];
   spinning.fetch_add(1, std::memory_order_seq_cst);
   self.state.store(WorkerState::spinning, std::memory_order_relaxed);
-  const Clock::time_point spin_start = Clock::now();
-  // now_ns() is this same clock: one read serves the metrics and the deadline.
   if (self.obs != nullptr) self.obs->enter(WorkerObserver::State::spinning, to_ns(spin_start));
   const Clock::time_point deadline = spin_start + budget;
+  const Clock::time_point base_deadline = spin_start + self.spin_budget.base();
   Work work;
   // The clock is read every 16 rounds (a round is one full scan plus a pause): cheap
   // enough not to matter, frequent enough to end the spin within a few microseconds.
@@ -144,7 +146,17 @@ Work SchedulerCore::spin(Worker& self) {
     if (work) break;
     if (stopping_.load(std::memory_order_relaxed)) break;  // relaxed: re-read in worker_main
     cpu_relax();
-    if (round % 16 == 0 && Clock::now() >= deadline) break;
+    if (round % 16 != 0) continue;
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) break;
+    if (now >= base_deadline && background_busy()) break;
+  }
+  if (self.obs != nullptr && budget > self.spin_budget.base()) {
+    const Clock::time_point end = Clock::now();
+    if (end > base_deadline) {
+      self.obs->spin_extended(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(end - base_deadline).count()));
+    }
   }
   // seq_cst: a waker that reads spinning_ after this sees we no longer watch; we will
   // re-check in park() after registering (see the protocol).
@@ -155,7 +167,7 @@ Work SchedulerCore::spin(Worker& self) {
   return work;
 }
 
-void SchedulerCore::park(Worker& self) {
+void SchedulerCore::park(Worker& self, Clock::time_point out_of_work) {
   adapt_spin_before_park(self);
   end_low_stretch(self);  // background_nice: wake up for urgent work at full priority
   self.parker.prepare();
@@ -168,7 +180,7 @@ void SchedulerCore::park(Worker& self) {
     self.parker.park();
     const Clock::time_point woke_at = Clock::now();
     if (self.obs != nullptr) self.obs->enter(WorkerObserver::State::busy, to_ns(woke_at));
-    adapt_spin_after_park(self, woke_at - parked_at);
+    self.spin_budget.woken(woke_at - out_of_work);
   }
   unregister_sleeper(self);
   self.state.store(WorkerState::busy, std::memory_order_relaxed);
@@ -178,21 +190,22 @@ void SchedulerCore::adapt_spin_before_park(Worker& self) {
   const long switches = involuntary_switches();
   if (switches != self.involuntary_switches) {
     self.involuntary_switches = switches;
-    self.spin_budget /= 2;
-    if (self.spin_budget < min_spin) self.spin_budget = std::chrono::nanoseconds{0};
+    self.spin_budget.preempted();
   }
   // Metrics::spin_cut_ns: the spinning this park skipped because of preemption.
-  if (self.obs != nullptr && self.spin_budget < config_.spin) {
-    self.obs->spin_cut(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(config_.spin - self.spin_budget).count()));
+  const std::chrono::nanoseconds budget = self.spin_budget.current();
+  const std::chrono::nanoseconds base = self.spin_budget.base();
+  if (self.obs != nullptr && budget < base) {
+    self.obs->spin_cut(static_cast<std::uint64_t>((base - budget).count()));
   }
 }
 
-void SchedulerCore::adapt_spin_after_park(Worker& self, Clock::duration slept) {
-  if (slept < config_.spin && self.spin_budget < config_.spin) {
-    self.spin_budget = std::min<std::chrono::nanoseconds>(
-        config_.spin, std::max(self.spin_budget * 2, min_spin));
+bool SchedulerCore::background_busy() const {
+  for (std::size_t i = placement_.workers.size(); i < workers_.size(); ++i) {
+    // relaxed: a hint; a busy worker missed here is seen 16 rounds later.
+    if (workers_[i]->state.load(std::memory_order_relaxed) == WorkerState::busy) return true;
   }
+  return false;
 }
 
 void SchedulerCore::execute(Work work) {

@@ -173,10 +173,12 @@ Config read_env(Config config, std::vector<std::string>* origins) {
   if (auto v = env("WEFT_RESERVED_WORKERS"))
     config.reserved_workers = parse_unsigned("WEFT_RESERVED_WORKERS", *v);
   if (auto v = env("WEFT_SPIN_US")) {
-    // Capped at an hour: a longer spin is a typo, and the cap keeps the count in range.
-    constexpr unsigned long long max_us = 3'600'000'000ULL;
-    config.spin = std::chrono::microseconds(
-        static_cast<std::chrono::microseconds::rep>(parse_number(*v, "WEFT_SPIN_US", max_us)));
+    config.spin = std::chrono::microseconds(static_cast<std::chrono::microseconds::rep>(
+        parse_number(*v, "WEFT_SPIN_US", max_spin_us)));
+  }
+  if (auto v = env("WEFT_SPIN_MAX_US")) {
+    config.spin_max = std::chrono::microseconds(static_cast<std::chrono::microseconds::rep>(
+        parse_number(*v, "WEFT_SPIN_MAX_US", max_spin_us)));
   }
   if (auto v = env("WEFT_USE_SMT")) config.use_smt = parse_bool(*v, "WEFT_USE_SMT");
   if (auto v = env("WEFT_ADAPTIVE")) config.adaptive = parse_bool(*v, "WEFT_ADAPTIVE");

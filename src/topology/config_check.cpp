@@ -29,8 +29,13 @@ void check_config(const Config& config) {
   if (const auto& p = config.partition; p && (p->count == 0 || p->index >= p->count))
     throw field_error("partition", std::to_string(p->index) + "/" + std::to_string(p->count),
                       "is not a partition (need index < count, count > 0)");
-  if (config.spin.count() < 0)
-    throw field_error("spin", std::to_string(config.spin.count()) + "us", "is negative");
+  const auto check_spin = [](const char* field, std::chrono::microseconds spin) {
+    if (spin.count() < 0 || static_cast<unsigned long long>(spin.count()) > max_spin_us)
+      throw field_error(field, std::to_string(spin.count()) + "us",
+                        "is not in 0.." + std::to_string(max_spin_us) + "us");
+  };
+  check_spin("spin", config.spin);
+  check_spin("spin_max", config.spin_max);
   if (config.background_workers && *config.background_workers > max_background_workers)
     throw field_error("background_workers", std::to_string(*config.background_workers),
                       "exceeds " + std::to_string(max_background_workers));

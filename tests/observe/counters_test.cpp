@@ -93,6 +93,7 @@ TEST(ObserveCounters, CountsTasksStealsAndSpinCuts) {
   c.steal_succeeded(StealDistance::remote);
   c.steal_succeeded(StealDistance::remote);
   c.spin_cut(700);
+  c.spin_extended(900);
   const CounterSnapshot s = c.snapshot(0);
   EXPECT_EQ(s.tasks_run[0], 1u);
   EXPECT_EQ(s.tasks_run[1], 0u);
@@ -104,6 +105,7 @@ TEST(ObserveCounters, CountsTasksStealsAndSpinCuts) {
   EXPECT_EQ(s.steals_by_distance[1], 0u);
   EXPECT_EQ(s.steals_by_distance[2], 2u);
   EXPECT_EQ(s.spin_cut_ns, 700u);
+  EXPECT_EQ(s.spin_extended_ns, 900u);
 }
 
 TEST(ObserveCounters, MigrationsCountCpuChangesBetweenSamples) {

@@ -60,6 +60,13 @@ TEST(TopologyConfigFromEnv, PinningAndSmtSpellings) {
   }
   env.set("WEFT_SPIN_US", "250");
   EXPECT_EQ(Config::from_env().spin.count(), 250);
+  EXPECT_EQ(Config::from_env().spin_max.count(), 5000);  // the default
+  env.set("WEFT_SPIN_MAX_US", "0");
+  EXPECT_EQ(Config::from_env().spin_max.count(), 0);
+  env.set("WEFT_SPIN_MAX_US", "3600000001");
+  EXPECT_TRUE(throws_with<ConfigError>(
+      [] { Config::from_env(); },
+      "WEFT_SPIN_MAX_US: '3600000001'"));
 }
 
 TEST(TopologyConfigFromEnv, AdaptiveAndMinWorkers) {

@@ -1,0 +1,133 @@
+// The spin budget rule (src/sched/spin_budget.hpp), driven with made-up durations: a
+// steady stream grows a worker's spin to cover its gaps, an idle spell and preemption
+// cut it, and Config::spin = 0 never spins. Plus the Config fields on a real scheduler.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <vector>
+
+#include "sched/spin_budget.hpp"
+#include "sched_test_support.hpp"
+#include "weft/weft.hpp"
+
+namespace {
+
+using weft::detail::SpinBudget;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using ns = std::chrono::nanoseconds;
+
+// base 50 us, ceiling 5 ms: the defaults.
+SpinBudget defaults() { return SpinBudget(microseconds(50), milliseconds(5)); }
+
+TEST(SchedSpin, StartsAtBase) {
+  EXPECT_EQ(defaults().current(), microseconds(50));
+  EXPECT_EQ(defaults().base(), microseconds(50));
+}
+
+// Requests every ~2 ms: the budget doubles per wake-up until it covers the gap plus a
+// quarter, then stays there (the next spins catch the work, so no more wake-ups).
+TEST(SchedSpin, SteadyStreamGrowsToCoverTheGap) {
+  SpinBudget b = defaults();
+  std::vector<ns> seen;
+  for (int i = 0; i < 8; ++i) {
+    b.woken(microseconds(2000));
+    seen.push_back(b.current());
+  }
+  const std::vector<ns> expected = {microseconds(100),  microseconds(200),  microseconds(400),
+                                    microseconds(800),  microseconds(1600), microseconds(2500),
+                                    microseconds(2500), microseconds(2500)};
+  EXPECT_EQ(seen, expected);
+}
+
+TEST(SchedSpin, GrowthStopsAtTheCeiling) {
+  SpinBudget b = defaults();
+  for (int i = 0; i < 20; ++i) b.woken(microseconds(4900));  // 4900 + 1225 > 5000
+  EXPECT_EQ(b.current(), milliseconds(5));
+}
+
+// Work that arrives later than the ceiling: the spin past base would have been wasted.
+TEST(SchedSpin, IdleSpellFallsBackToBase) {
+  SpinBudget b = defaults();
+  for (int i = 0; i < 10; ++i) b.woken(microseconds(2000));
+  ASSERT_EQ(b.current(), microseconds(2500));
+  b.woken(milliseconds(50));
+  EXPECT_EQ(b.current(), microseconds(50));
+}
+
+// Gaps that shrink pull the budget down with them, never below base.
+TEST(SchedSpin, ShorterGapsShrinkTheBudgetDownToBase) {
+  SpinBudget b = defaults();
+  for (int i = 0; i < 10; ++i) b.woken(microseconds(2000));
+  b.woken(microseconds(400));
+  EXPECT_EQ(b.current(), microseconds(500));
+  b.woken(microseconds(10));
+  EXPECT_EQ(b.current(), microseconds(50));
+}
+
+// Preemption halves, to 0 below 1 us; short gaps double it again from 1 us up to base
+// (not past it: a gap shorter than base is no reason to spin longer than base).
+TEST(SchedSpin, PreemptionHalvesAndShortGapsRestore) {
+  SpinBudget b = defaults();
+  b.preempted();
+  EXPECT_EQ(b.current(), microseconds(25));
+  for (int i = 0; i < 5; ++i) b.preempted();  // 12.5, 6.25, 3.125, 1.5625, 0.78 -> 0
+  EXPECT_EQ(b.current(), ns(0));
+  b.woken(microseconds(10));
+  EXPECT_EQ(b.current(), SpinBudget::min_spin);
+  for (int i = 0; i < 10; ++i) b.woken(microseconds(10));
+  EXPECT_EQ(b.current(), microseconds(50));
+}
+
+// An idle spell does not undo a cut: the budget stays below base until short gaps show
+// that spinning pays again.
+TEST(SchedSpin, IdleSpellKeepsACut) {
+  SpinBudget b = defaults();
+  b.preempted();
+  b.woken(milliseconds(50));
+  EXPECT_EQ(b.current(), microseconds(25));
+}
+
+TEST(SchedSpin, ZeroBaseNeverSpins) {
+  SpinBudget b(ns(0), milliseconds(5));
+  for (int i = 0; i < 10; ++i) b.woken(microseconds(100));
+  EXPECT_EQ(b.current(), ns(0));
+  b.linger();
+  EXPECT_EQ(b.current(), ns(0));
+}
+
+// A ceiling at or below base: the spin stays at base (spin_max = 0 turns growth off).
+TEST(SchedSpin, CeilingBelowBaseMeansNoGrowth) {
+  SpinBudget b(microseconds(50), ns(0));
+  for (int i = 0; i < 10; ++i) b.woken(microseconds(40));
+  EXPECT_EQ(b.current(), microseconds(50));
+  b.woken(milliseconds(1));
+  EXPECT_EQ(b.current(), microseconds(50));
+}
+
+// A team member between OpenMP regions spins at least base once, even after a cut.
+TEST(SchedSpin, LingerRestoresBase) {
+  SpinBudget b = defaults();
+  for (int i = 0; i < 10; ++i) b.preempted();
+  b.linger();
+  EXPECT_EQ(b.current(), microseconds(50));
+  for (int i = 0; i < 10; ++i) b.woken(microseconds(2000));
+  b.linger();  // never lowers a grown budget
+  EXPECT_EQ(b.current(), microseconds(2500));
+}
+
+// A real scheduler with spinning off: the workers never spin, whatever spin_max says,
+// and the work still runs.
+TEST(SchedSpin, SpinZeroNeverSpinsOnARealScheduler) {
+  weft::Config config = weft::test::without_background(microseconds(0));
+  config.spin_max = milliseconds(5);
+  config.metrics = true;
+  weft::Scheduler s(config);
+  for (int i = 0; i < 50; ++i) {
+    weft::Future<int> f = s.submit([i] { return i * 2; });
+    EXPECT_EQ(f.get(), i * 2);
+  }
+  EXPECT_EQ(s.metrics().totals.spinning_ns, 0u);
+}
+
+}  // namespace

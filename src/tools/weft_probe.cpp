@@ -112,7 +112,8 @@ std::string config_text(const weft::Config& c, const std::vector<std::string>& e
       << " cpuset=" << (c.cpuset.empty() ? "(all)" : c.cpuset) << " partition="
       << (c.partition ? partition_text(c) : "(none)")
       << " reserved_workers=" << c.reserved_workers << " use_smt=" << (c.use_smt ? 1 : 0)
-      << " spin_us=" << c.spin.count() << " background_workers="
+      << " spin_us=" << c.spin.count() << " spin_max_us=" << c.spin_max.count()
+      << " background_workers="
       << (c.background_workers ? std::to_string(*c.background_workers) : std::string("auto"))
       << "\n";
   return out.str();
@@ -161,6 +162,8 @@ std::string report_json(const weft::Topology& t, const Args& args, const weft::P
   json.boolean(c.use_smt);
   json.key("spin_us");
   json.number(c.spin.count());
+  json.key("spin_max_us");
+  json.number(c.spin_max.count());
   json.key("background_workers");
   if (c.background_workers) json.number(*c.background_workers); else json.null();
   json.end_object();

@@ -4,12 +4,16 @@
 //   round_trip       submit one empty task from an external thread, wait for it
 //   idle_cpu         after a burst of work, process CPU time burnt during the next second
 //                    (counter idle_cpu_ms; weft's goal: <= workers x Config::spin)
+//   idle_cpu_after_stream  the same after a stream of small loops 1 ms apart, which
+//                    grows weft's spin (docs/scheduler.md); goal: <= workers x
+//                    Config::spin_max (5 ms each)
 //
 // Times are wall-clock; the CPU column is the whole process's CPU time (all threads,
 // spinning included), which also shows how much of a loaded machine each library got.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 #include <time.h>
@@ -181,6 +185,54 @@ void BM_idle_cpu_omp(benchmark::State& state) {
 BENCHMARK(BM_idle_cpu_weft)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_idle_cpu_tbb)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_idle_cpu_omp)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A request stream: 200 loops of two ~20 us items, one every millisecond (the last one
+// is the burst idle_cpu measures after).
+constexpr int stream_requests = 200;
+
+void item_work(std::size_t i) {
+  double x = static_cast<double>(i);
+  for (int k = 0; k < 20000; ++k) x = x * 1.0000001 + 0.5;
+  benchmark::DoNotOptimize(x);
+}
+
+template <class Loop>
+void request_stream(Loop loop) {
+  auto next = std::chrono::steady_clock::now();
+  for (int r = 0; r < stream_requests; ++r) {
+    next += std::chrono::milliseconds(1);
+    std::this_thread::sleep_until(next);
+    loop();
+  }
+}
+
+void BM_idle_cpu_after_stream_weft(benchmark::State& state) {
+  weft::Scheduler& s = weft_sched();
+  measure_idle(state, [&] {
+    request_stream([&] { s.parallel_for(0, 2, [](std::size_t i) { item_work(i); }); });
+  });
+}
+
+void BM_idle_cpu_after_stream_tbb(benchmark::State& state) {
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  measure_idle(state, [] {
+    request_stream([] { tbb::parallel_for(std::size_t{0}, std::size_t{2}, item_work); });
+  });
+}
+
+void BM_idle_cpu_after_stream_omp(benchmark::State& state) {
+  omp_set_num_threads(threads);
+  measure_idle(state, [] {
+    request_stream([] {
+#pragma omp parallel for
+      for (int i = 0; i < 2; ++i) item_work(static_cast<std::size_t>(i));
+    });
+  });
+}
+
+BENCHMARK(BM_idle_cpu_after_stream_weft)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_idle_cpu_after_stream_tbb)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_idle_cpu_after_stream_omp)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

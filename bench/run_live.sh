@@ -22,13 +22,7 @@ bin_omp="$build/bench/weft-bench-live-libomp"
 for b in "$bin" "$bin_omp" "$build/bench/weft-bench-wake-late"; do
   [[ -x "$b" ]] || { echo "missing $b: cmake --build $build --target $(basename "$b")" >&2; exit 2; }
 done
-unprivileged=(prlimit --nice=0:0)
-if [[ $(id -u) == 0 ]]; then
-  unprivileged+=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all
-                 --bounding-set=-all --no-new-privs)
-else
-  unprivileged+=(setpriv --inh-caps=-all --bounding-set=-all --no-new-privs)
-fi
+source bench/unprivileged.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 chmod 755 "$out"

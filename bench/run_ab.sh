@@ -28,6 +28,8 @@ for dir in "$before" "$after"; do
     [[ -x "$dir/bench/$bin" ]] || { echo "run_ab: $dir/bench/$bin is missing" >&2; exit 2; }
   done
 done
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
 echo "run_ab: $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $rounds rounds"
 for round in $(seq 1 "$rounds"); do
   for side in before after; do
@@ -45,4 +47,38 @@ for round in $(seq 1 "$rounds"); do
         awk -v s="$side" -v r="$round" -v i="$item_us" '/^RESULT weft/ {$1 = ""; print "ab", s, r, "live_" i "us:" $0}'
     done
   done
-done
+done | tee "$raw"
+
+# Medians per row and side, and after / before.
+python3 - "$raw" <<'PY'
+import re, statistics, sys
+rows = {}
+def add(side, key, value):
+    rows.setdefault(key, {"before": [], "after": []})[side].append(float(value))
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) < 5 or f[0] != "ab":
+        continue
+    side, what = f[1], f[3]
+    if what == "priority:":
+        # "| unloaded p50 p99 max | unloaded p50 p99 max | N alone" (or "loaded ... under")
+        m = re.search(r"(\w+)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+\s*\|\s*\w+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s*\|\s*([\d.]+)", line)
+        phase = m.group(1)
+        add(side, f"priority {phase} p50 from submit (ms)", m.group(2))
+        add(side, f"priority {phase} p99 from submit (ms)", m.group(3))
+        add(side, f"priority {phase} p99 from arrival (ms)", m.group(4))
+        add(side, f"priority background passes/s, {phase}", m.group(5))
+    elif what.startswith("live_"):
+        pairs = f[5:]  # after "live_Nus: weft"
+        for name, value in zip(pairs[0::2], pairs[1::2]):
+            add(side, f"{what[:-1]} {name}", value)
+    else:
+        add(side, f"{what} ({f[5]})", f[4])
+print("\nmedians per side:")
+print(f"{'row':58} {'before':>10} {'after':>10} {'after/before':>13}")
+for key, sides in rows.items():
+    if not sides["before"] or not sides["after"]:
+        continue
+    b, a = statistics.median(sides["before"]), statistics.median(sides["after"])
+    print(f"{key:58} {b:10.3f} {a:10.3f} {a / b if b else float('nan'):13.3f}")
+PY

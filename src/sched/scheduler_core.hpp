@@ -121,6 +121,7 @@ class SchedulerCore {
   void worker_exiting(Worker& self);
   void adapt_spin_before_park(Worker& self);
   bool background_busy() const;  // a background worker is running or looking for work
+  void wake_for_leftover(Worker& self);
 
   // --- loops (run_loop.cpp): the caller's wait for the slots that were taken ---
   void join(LoopControl& control);

@@ -6,6 +6,8 @@
 //                 other workers in steal_order, other nodes, external threads' deques)
 //   spin:         find_work in a loop for the spin budget (wall time)
 //   park:         the protocol written down in scheduler_core.cpp
+//   hand-on:      work found by the last spinner, or right after a wake-up, wakes a
+//                 sleeper if more work waits (wake_for_leftover: bursts fan out)
 //
 // Spin budget (the rule is spin_budget.hpp): each worker starts with Config::spin.
 // Before it parks it asks the kernel whether it was preempted involuntarily since its
@@ -25,6 +27,7 @@
 #include <string>
 
 #include "sched/cpu_relax.hpp"
+#include "sched/fence.hpp"
 #include "sched/scheduler_core.hpp"
 #include "sched/work_sources.hpp"
 
@@ -73,10 +76,16 @@ void SchedulerCore::worker_main(Worker& self) {
   context = ThreadContext{this, &self, nullptr, false};
   self.involuntary_switches = involuntary_switches();
 
+  bool just_woke = false;
   for (;;) {
     Work work = find_work(self);
     Clock::time_point out_of_work{};
-    if (!work) work = spin(self, out_of_work);
+    if (!work) {
+      work = spin(self, out_of_work);
+    } else if (just_woke) {
+      wake_for_leftover(self);
+    }
+    just_woke = false;
     if (work) {
       execute(work);
       continue;
@@ -90,6 +99,7 @@ void SchedulerCore::worker_main(Worker& self) {
       continue;
     }
     park(self, out_of_work);
+    just_woke = true;
   }
   if (self.obs != nullptr) self.obs->thread_exiting();
   context = ThreadContext{};
@@ -160,8 +170,9 @@ Work SchedulerCore::spin(Worker& self, Clock::time_point& spin_start) {
   }
   // seq_cst: a waker that reads spinning_ after this sees we no longer watch; we will
   // re-check in park() after registering (see the protocol).
-  spinning.fetch_sub(1, std::memory_order_seq_cst);
+  const int spinners_left = spinning.fetch_sub(1, std::memory_order_seq_cst) - 1;
   self.state.store(WorkerState::busy, std::memory_order_relaxed);
+  if (work && spinners_left == 0) wake_for_leftover(self);
   // Metrics: still spinning (idle) until the work found starts (ObservedSpan enters
   // busy) or the worker parks; a spin that found nothing never counts as busy.
   return work;
@@ -197,6 +208,26 @@ void SchedulerCore::adapt_spin_before_park(Worker& self) {
   const std::chrono::nanoseconds base = self.spin_budget.base();
   if (self.obs != nullptr && budget < base) {
     self.obs->spin_cut(static_cast<std::uint64_t>((base - budget).count()));
+  }
+}
+
+void SchedulerCore::wake_for_leftover(Worker& self) {
+  // A submit wakes nobody while a worker of its class spins (wake_one: the spinner will
+  // take the task), but a spinner takes one item: a burst submitted during a spin would
+  // wait for it alone while other workers sleep. So the last spinner to find work, and a
+  // worker that finds work right after a wake-up, wakes a sleeper for the most urgent
+  // work still waiting; the burst fans out one wake-up at a time, as long as work is left.
+  // relaxed: a hint; wake_one re-reads the spinners after its fence.
+  if (spinning_[spin_class(self)].load(std::memory_order_relaxed) > 0) return;
+  // Pairs with the submitter's fence in wake_one (Dekker): either it saw no spinner
+  // (and woke someone), or this scan sees what it queued.
+  seq_cst_fence();
+  auto nonempty = [](const Source& source) { return source.maybe_nonempty(); };
+  for (int level = static_cast<int>(highest_level(self)); level >= 0; --level) {
+    if (visit_sources(Looker{&self}, static_cast<unsigned>(level), nonempty)) {
+      wake_one(static_cast<unsigned>(level));
+      return;
+    }
   }
 }
 

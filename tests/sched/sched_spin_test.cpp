@@ -3,7 +3,9 @@
 // cut it, and Config::spin = 0 never spins. Plus the Config fields on a real scheduler.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "sched/spin_budget.hpp"
@@ -130,4 +132,41 @@ TEST(SchedSpin, SpinZeroNeverSpinsOnARealScheduler) {
   EXPECT_EQ(s.metrics().totals.spinning_ns, 0u);
 }
 
+// Two tasks that can only finish together, submitted while one worker spins and the
+// others sleep: a submit wakes nobody while a worker spins (it trusts the spinner to
+// take the task), so without the hand-on rule (wake_for_leftover) both would wait for
+// the spinner, which blocks in the first. The caller polls without helping.
+TEST(SchedSpin, BurstDuringASpinReachesSleepingWorkers) {
+  weft::Config config = weft::test::without_background(std::chrono::milliseconds(200));
+  config.num_threads = 4;  // 3 workers
+  config.spin_max = std::chrono::microseconds(0);
+  weft::Scheduler s(config);
+  using namespace std::chrono_literals;
+  auto poll = [](auto&& done) {
+    for (int i = 0; i < 30000 && !done(); ++i) std::this_thread::sleep_for(1ms);
+    return done();
+  };
+  for (int round = 0; round < 3; ++round) {
+    // Let the start-up (or the last round's) spins run out, so the workers park.
+    std::this_thread::sleep_for(500ms);
+    std::atomic<bool> warm{false};
+    s.submit([&] { warm.store(true); });
+    ASSERT_TRUE(poll([&] { return warm.load(); }));  // its worker spins for 200 ms now
+    std::atomic<int> arrived{0};
+    std::atomic<int> met{0};
+    std::atomic<int> finished{0};
+    auto pair_member = [&] {
+      arrived.fetch_add(1);
+      for (int i = 0; i < 20000 && arrived.load() < 2; ++i) std::this_thread::sleep_for(1ms);
+      if (arrived.load() == 2) met.fetch_add(1);
+      finished.fetch_add(1);
+    };
+    s.submit(pair_member);
+    s.submit(pair_member);
+    ASSERT_TRUE(poll([&] { return finished.load() == 2; }));
+    EXPECT_EQ(met.load(), 2) << "round " << round << ": the two tasks did not run at once";
+  }
+}
+
 }  // namespace
+

@@ -203,6 +203,8 @@ class SchedulerCore {
   // --- visibility checks for the parking protocol ---
   // Work at `min_level` or above that `self` may take (lower levels: none).
   bool has_visible_work(Worker& self, unsigned min_level = 0);
+  // The most urgent level at or above min_level where self could find work (a hint).
+  std::optional<unsigned> most_urgent_visible(Worker& self, unsigned min_level = 0);
   bool has_visible_work_external();
   // The levels a worker takes from queues it shares: reserved workers high and above;
   // background workers low only; with background workers, the others normal and above.

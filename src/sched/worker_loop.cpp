@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "sched/cpu_relax.hpp"
@@ -224,13 +225,7 @@ void SchedulerCore::wake_for_leftover(Worker& self) {
   // Pairs with the submitter's fence in wake_one (Dekker): either it saw no spinner
   // (and woke someone), or this scan sees what it queued.
   seq_cst_fence();
-  auto nonempty = [](const Source& source) { return source.maybe_nonempty(); };
-  for (int level = static_cast<int>(highest_level(self)); level >= 0; --level) {
-    if (visit_sources(Looker{&self}, static_cast<unsigned>(level), nonempty)) {
-      wake_one(static_cast<unsigned>(level));
-      return;
-    }
-  }
+  if (const std::optional<unsigned> level = most_urgent_visible(self)) wake_one(*level);
 }
 
 bool SchedulerCore::background_busy() const {
@@ -315,13 +310,20 @@ void SchedulerCore::execute(Work work) {
 }
 
 bool SchedulerCore::has_visible_work(Worker& self, unsigned min_level) {
-  // The same sources find_work takes from (work_sources.hpp); relaxed loads, ordered
-  // after the registration by the seq_cst fence in register_sleeper (protocol step 3).
+  // Relaxed loads, ordered after the registration by the seq_cst fence in
+  // register_sleeper (protocol step 3).
+  return most_urgent_visible(self, min_level).has_value();
+}
+
+std::optional<unsigned> SchedulerCore::most_urgent_visible(Worker& self, unsigned min_level) {
+  // The same sources find_work takes from (work_sources.hpp).
   auto nonempty = [](const Source& source) { return source.maybe_nonempty(); };
-  for (unsigned level = min_level; level <= highest_level(self); ++level) {
-    if (visit_sources(Looker{&self}, level, nonempty)) return true;
+  for (int level = static_cast<int>(highest_level(self)); level >= static_cast<int>(min_level);
+       --level) {
+    if (visit_sources(Looker{&self}, static_cast<unsigned>(level), nonempty))
+      return static_cast<unsigned>(level);
   }
-  return false;
+  return std::nullopt;
 }
 
 }  // namespace weft::detail

@@ -100,12 +100,16 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
   // with consecutive slots: a busy one would join late and gain nothing.
   unsigned next_slot = 1;
   unsigned posted = 0;
+  // A team of a higher level waiting for workers gets them first (team.cpp): the loop
+  // then runs on this thread alone. Low loops on background workers need none of them.
+  const bool on_background = background_count_ > 0 && level == 0;
+  const unsigned slots = !on_background && team_waiting_above(level) ? 1 : threads;
   for (auto& wp : workers_) {
-    if (next_slot >= threads) break;
+    if (next_slot >= slots) break;
     Worker& w = *wp;
     if (&w == self || (w.reserved && !urgent) || !in_domain(w, domain)) continue;
     // Background workers join only low loops (and only those, when there are any).
-    if (w.background != (background_count_ > 0 && level == 0)) continue;
+    if (w.background != on_background) continue;
     // ...except that an urgent loop also asks busy workers running less urgent work:
     // they take the invitation at their next preemption point (a chunk boundary).
     if (self != nullptr && w.state.load(std::memory_order_relaxed) == WorkerState::busy &&

@@ -257,6 +257,20 @@ class SchedulerCore {
     // the invitation posted) before it, so its scan finds it.
     if (level >= level_of(Priority::high)) urgent_epoch_.fetch_add(1, std::memory_order_release);
   }
+  // Teams waiting, all or nothing, for workers (run_team), counted by level. While one
+  // waits, teams and loops of lower levels post no invitations to the workers it needs:
+  // a stream of lower regions started back to back (each taking the worker the moment
+  // the last one freed it) would otherwise keep an urgent region waiting for as long as
+  // the stream lasts. Written only by waiting teams, so the line stays shared.
+  alignas(64) std::array<std::atomic<unsigned>, num_levels> waiting_teams_{};
+  bool team_waiting_above(unsigned level) const {
+    for (unsigned l = level + 1; l < num_levels; ++l) {
+      // relaxed: a hint; a team that registers just after we posted waits for our team
+      // or loop to end, as it would have without the rule.
+      if (waiting_teams_[l].load(std::memory_order_relaxed) != 0) return true;
+    }
+    return false;
+  }
   // Priority serving (priority.cpp): enter/leave a low-priority stretch (background_nice),
   // the aging rule.
   void init_priority_serving();

@@ -180,6 +180,13 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
   }
   const bool urgent = level >= level_of(Priority::high);
   const bool low_team = level == 0 && background_count_ > 0;
+  // Counted in waiting_teams_ from the first withdrawn attempt until this call returns.
+  struct WaitingMark {
+    std::atomic<unsigned>* count = nullptr;
+    ~WaitingMark() {
+      if (count != nullptr) count->fetch_sub(1, std::memory_order_relaxed);
+    }
+  } waiting;
 
   for (unsigned attempt = 0;; ++attempt) {
     TeamLoop team(*this, job);
@@ -195,8 +202,10 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
     Worker** const invited = heap.empty() ? local : heap.data();
     unsigned invited_count = 0;
     unsigned next_slot = 1;
+    // A low team on background workers needs none of the workers a higher team waits for.
+    const unsigned slots = !low_team && team_waiting_above(level) ? 1 : wanted;
     for (auto& wp : workers_) {
-      if (next_slot >= wanted) break;
+      if (next_slot >= slots) break;
       Worker& w = *wp;
       if (&w == self || (w.reserved && !urgent)) continue;
       // A low team's members are background workers (at the idle class, so that any
@@ -237,6 +246,10 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
                        !stopping_.load(std::memory_order_relaxed);
     team.publish(retry ? TeamLoop::withdrawn : size);
     if (retry) {
+      if (waiting.count == nullptr) {
+        waiting.count = &waiting_teams_[level];
+        waiting.count->fetch_add(1, std::memory_order_relaxed);
+      }
       wait_for_team_to_leave(control, invited, invited_count);
       back_off(attempt);
       continue;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -152,6 +153,99 @@ TEST(GompTeam, MembersCountInMetrics) {
   for (const auto& w : m.workers) parts += w.loop_chunks;
   // Each worker that joined a team ran one part of it, counted like a loop part.
   EXPECT_EQ(parts, joined);
+}
+
+// Busy for `d` on the calling thread (a member holding its worker).
+void busy_for(std::chrono::microseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+// Long enough that a waiting caller backs off to sleeping between attempts (team.cpp),
+// and so would almost never catch the worker in the microseconds between two parts.
+constexpr std::chrono::microseconds low_part{2000};
+
+// A lower-priority region stream started back to back (B's inference in two models in
+// one process) takes the one worker the moment it is free. An urgent all-or-nothing team
+// (A's request) that waits for that worker must get it next, not when the stream ends:
+// while it waits, lower teams and loops invite nobody (SchedulerCore::waiting_teams_).
+// `run_low_once` runs one lower region or loop and counts what the worker ran of it.
+template <class RunLowOnce>
+void expect_urgent_team_jumps_the_stream(weft::Scheduler& s, std::atomic<unsigned>& worker_parts,
+                                         RunLowOnce run_low_once) {
+  weft::test::HangWatch watch(s);
+  // Bounded, so that without the rule the urgent team still forms (late) and the test
+  // fails on the count below instead of hanging.
+  constexpr unsigned stream_length = 1000;
+  std::atomic<bool> stop{false};
+  std::thread low([&] {
+    for (unsigned i = 0; i < stream_length && !stop.load(); ++i) run_low_once();
+  });
+  // The stream is running: the worker has taken part in it.
+  weft::test::spin_until(s, "the worker joining the low stream",
+                         [&] { return worker_parts.load() >= 3; });
+  class UrgentJob final : public weft::TeamJob {
+   public:
+    explicit UrgentJob(std::atomic<unsigned>& parts) : parts_(parts) {}
+    void run_member(unsigned index, unsigned) noexcept override {
+      if (index == 0) parts_at_start = parts_.load();
+      members.fetch_add(1);
+    }
+    std::atomic<unsigned>& parts_;
+    unsigned parts_at_start = 0;
+    std::atomic<unsigned> members{0};
+  };
+  // Several requests: each one alone would often win a gap in the stream by luck.
+  for (int request = 0; request < 8; ++request) {
+    UrgentJob urgent(worker_parts);
+    const unsigned parts_before = worker_parts.load();
+    const unsigned size = s.run_team(urgent, 2, Priority::critical, /*all_or_nothing=*/true);
+    EXPECT_EQ(size, 2u);
+    EXPECT_EQ(urgent.members.load(), 2u);
+    // The part the worker was running when we asked, and one posted before our waiting
+    // showed; never the rest of the stream.
+    EXPECT_LE(urgent.parts_at_start - parts_before, 3u)
+        << "request " << request << ": the worker ran " << urgent.parts_at_start - parts_before
+        << " parts of the low stream while the critical team waited";
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  stop.store(true);
+  low.join();
+}
+
+TEST(GompTeam, UrgentTeamGetsTheWorkerBeforeALowTeamStream) {
+  weft::Scheduler s(make_placement(1), weft::test::without_background());
+  std::atomic<unsigned> worker_parts{0};
+  class LowJob final : public weft::TeamJob {
+   public:
+    explicit LowJob(std::atomic<unsigned>& parts) : parts_(parts) {}
+    void run_member(unsigned index, unsigned) noexcept override {
+      if (index != 0) parts_.fetch_add(1);
+      busy_for(low_part);
+    }
+
+   private:
+    std::atomic<unsigned>& parts_;
+  };
+  expect_urgent_team_jumps_the_stream(s, worker_parts, [&] {
+    LowJob job(worker_parts);
+    s.run_team(job, 2, Priority::low, /*all_or_nothing=*/true);
+  });
+}
+
+TEST(GompTeam, UrgentTeamGetsTheWorkerBeforeALowLoopStream) {
+  weft::Scheduler s(make_placement(1), weft::test::without_background());
+  std::atomic<unsigned> worker_parts{0};
+  expect_urgent_team_jumps_the_stream(s, worker_parts, [&] {
+    weft::ForOptions options;
+    options.priority = Priority::low;
+    options.chunk = 1;  // the whole team is invited, one iteration at a time
+    s.parallel_for(0, 2, [&](std::size_t) {
+      if (s.current_worker() >= 0) worker_parts.fetch_add(1);
+      busy_for(low_part);
+    }, options);
+  });
 }
 
 TEST(GompTeam, RejectsABadPriority) {

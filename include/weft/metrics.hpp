@@ -94,6 +94,10 @@ struct WEFT_EXPORT Metrics {
   // Spinning past Config::spin (part of spinning_ns): workers woken soon after they
   // parked, again and again, spin up to Config::spin_max to catch the next work awake.
   std::uint64_t spin_extended_ns = 0;
+  // Unbound workers that found themselves on the CPU of the thread that invited them
+  // into a loop or team, and moved to another CPU (docs/scheduler.md, "Off the
+  // caller's CPU"). Always 0 with bound workers (Config::pinning).
+  std::uint64_t steps_aside = 0;
   // The most tasks queued and not yet started at one time during the window (the
   // high-water mark of what Config::max_queued limits); it starts each window at the
   // count queued then. nullopt with QueuePolicy::unbounded, which counts nothing.

@@ -80,6 +80,7 @@ Metrics build_metrics(const MetricsSample& baseline, const MetricsSample& curren
     if (i < queue_depths.size()) w.queue_depth = queue_depths[i];
     m.spin_cut_ns += delta(c.spin_cut_ns, b.spin_cut_ns);
     m.spin_extended_ns += delta(c.spin_extended_ns, b.spin_extended_ns);
+    m.steps_aside += delta(c.steps_aside, b.steps_aside);
 
     for (unsigned p = 0; p < num_priorities; ++p) {
       t.tasks_run[p] += w.tasks_run[p];

@@ -13,6 +13,7 @@
 //                         obs.steal_succeeded(observer.distance(self, victim));
 //   spin budget cut:      obs.spin_cut(ns)
 //   spin past the base:   obs.spin_extended(ns)
+//   off the caller's CPU: obs.stepped_aside()
 //   Scheduler::metrics(): observer.metrics(queue_depths)
 //
 // Threads: the WorkerObserver hooks run on the owning worker only (single writer, see
@@ -118,6 +119,7 @@ class alignas(64) WorkerObserver {
   void steal_succeeded(StealDistance distance) noexcept { counters_.steal_succeeded(distance); }
   void spin_cut(std::uint64_t ns) noexcept { counters_.spin_cut(ns); }
   void spin_extended(std::uint64_t ns) noexcept { counters_.spin_extended(ns); }
+  void stepped_aside() noexcept { counters_.stepped_aside(); }
 
   // --- any thread ---
   WorkerSample sample(std::uint64_t now) const;

@@ -48,6 +48,7 @@ struct CounterSnapshot {
   std::uint64_t migrations = 0;
   std::uint64_t spin_cut_ns = 0;
   std::uint64_t spin_extended_ns = 0;
+  std::uint64_t steps_aside = 0;
   int last_cpu = -1;
 };
 
@@ -95,6 +96,7 @@ class alignas(64) WorkerCounters {
   }
   void spin_cut(std::uint64_t ns) noexcept { bump(spin_cut_ns_, ns); }
   void spin_extended(std::uint64_t ns) noexcept { bump(spin_extended_ns_, ns); }
+  void stepped_aside() noexcept { bump(steps_aside_); }
 
   // --- any thread ---
 
@@ -112,6 +114,7 @@ class alignas(64) WorkerCounters {
       s.steals_by_distance[d] = steals_by_distance_[d].load(std::memory_order_relaxed);
     s.spin_cut_ns = spin_cut_ns_.load(std::memory_order_relaxed);
     s.spin_extended_ns = spin_extended_ns_.load(std::memory_order_relaxed);
+    s.steps_aside = steps_aside_.load(std::memory_order_relaxed);
 
     unsigned state = not_started;
     std::uint64_t since = 0;
@@ -190,6 +193,7 @@ class alignas(64) WorkerCounters {
   std::array<std::atomic<std::uint64_t>, num_steal_distances> steals_by_distance_{};
   std::atomic<std::uint64_t> spin_cut_ns_{0};
   std::atomic<std::uint64_t> spin_extended_ns_{0};
+  std::atomic<std::uint64_t> steps_aside_{0};
 
   // Guarded by seq_ (odd while a transition is being written).
   std::atomic<std::uint32_t> seq_{0};

@@ -93,6 +93,7 @@ void SchedulerCore::run_loop(LoopJob& job, unsigned max_threads, Priority priori
 
   LoopControl control;
   control.job = &job;
+  control.caller_cpu = caller_cpu_for_invitations();
   mark_level(level);
   // From an external thread, slot k is the k-th eligible worker in placement order (the
   // same worker on every call, so it finds its share of the data in its cache); a busy

@@ -88,6 +88,8 @@ SchedulerCore::SchedulerCore(const Placement& placement, const Config& config)
         std::make_unique<Worker>(static_cast<unsigned>(i), all_workers_.workers[i], std::move(order)));
     workers_.back()->core = this;
     workers_.back()->spin_budget = SpinBudget(config_.spin, config_.spin_max);
+    workers_.back()->bound = config_.pinning != Pinning::none && !workers_.back()->cpus.empty();
+    if (!workers_.back()->bound && !workers_.back()->background) unbound_workers_ = true;
     if (config_.metrics) workers_.back()->obs = &observer_.worker(i);
   }
   numa_workers_.resize(max_node + 1);

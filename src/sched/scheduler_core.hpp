@@ -123,6 +123,14 @@ class SchedulerCore {
   bool background_busy() const;  // a background worker is running or looking for work
   void wake_for_leftover(Worker& self);
 
+  // --- unbound workers woken onto their inviter's CPU (step_aside.cpp) ---
+  // The CPU to record in a LoopControl before posting (-1 when workers are bound).
+  int caller_cpu_for_invitations() const;
+  bool unbound_workers_ = false;  // a worker of the placement is not bound to CPUs
+  // On a worker starting a loop part or team member: if it runs on the CPU its caller
+  // posted from, it moves to another allowed CPU (at most once a millisecond).
+  void step_aside(Worker& self, int caller_cpu);
+
   // --- loops (run_loop.cpp): the caller's wait for the slots that were taken ---
   void join(LoopControl& control);
 

@@ -29,11 +29,32 @@ namespace weft::detail {
 namespace {
 
 // Waits in this file are for a thread that is running and a few instructions away from
-// the step we wait for, unless the OS preempted it. They spin (pauses) that long before
-// they yield: sched_yield on a machine busy with other processes hands the CPU to one
-// of them for a time slice (milliseconds), which the common case must not pay; the
-// spin is about as long as OpenMP runtimes spin at their barriers by default.
-constexpr unsigned spin_rounds_before_yield = 1u << 14;
+// the step we wait for, unless it cannot run. They spin (pauses) before they yield:
+// sched_yield on a machine busy with other processes hands the CPU to one of them for a
+// time slice (milliseconds), which the common case must not pay; the full spin is about
+// as long as OpenMP runtimes spin at their barriers by default. But when the thread we
+// wait for shares our CPU (the kernel woke a member on its caller's CPU and keeps the
+// two there while both are busy) or was preempted, it runs only once we yield, and every
+// wait costs the whole spin: three waits per team, ~0.4 ms each, measured on teams that
+// run back to back. So the spin is learned per thread: a wait that had to yield halves
+// the next one's, a wait that ended while spinning doubles it back.
+constexpr unsigned max_spin_rounds = 1u << 14;
+thread_local unsigned spin_rounds = max_spin_rounds;
+
+template <class Done>
+void wait_until(Done&& done) {
+  const unsigned limit = spin_rounds;
+  bool yielded = false;
+  for (unsigned round = 0; !done(); ++round) {
+    if (round < limit) {
+      cpu_relax();
+    } else {
+      sched_yield();
+      yielded = true;
+    }
+  }
+  spin_rounds = yielded ? std::max(limit / 2, 1u) : std::min(limit * 2, max_spin_rounds);
+}
 
 // The LoopJob the workers see: slot k > 0 is a worker that took the invitation.
 class TeamLoop final : public LoopJob {
@@ -49,13 +70,7 @@ class TeamLoop final : public LoopJob {
     const unsigned index = arrived_.fetch_add(1, std::memory_order_relaxed) + 1;
     unsigned size;
     // acquire: pairs with publish(); the caller resolved every invitation before it.
-    for (unsigned round = 0; (size = size_.load(std::memory_order_acquire)) == 0; ++round) {
-      if (round < spin_rounds_before_yield) {
-        cpu_relax();
-      } else {
-        sched_yield();  // the caller was preempted while resolving: let it run
-      }
-    }
+    wait_until([&] { return (size = size_.load(std::memory_order_acquire)) != 0; });
     if (size == withdrawn) return;  // an all-or-nothing caller asks again later
     job_.run_member(index, size);
     core_.linger_after_team();
@@ -95,13 +110,7 @@ void SchedulerCore::linger_after_team() {
 void SchedulerCore::wait_for_team_to_leave(LoopControl& control, Worker* const* members,
                                            unsigned count) {
   // done() acquires: pairs with each member's finish_one in execute().
-  for (unsigned round = 0; !control.active.done(); ++round) {
-    if (round < spin_rounds_before_yield) {
-      cpu_relax();
-    } else {
-      sched_yield();
-    }
-  }
+  wait_until([&] { return control.active.done(); });
   // A member decrements `active` a few instructions before it stops counting as
   // running (execute() resets its level last). A caller that starts its next team at
   // once (OpenMP regions back to back) would find its members still "running" and form
@@ -132,30 +141,27 @@ void back_off(unsigned attempt) {
 }  // namespace
 
 bool SchedulerCore::resolve_invitation(Worker& w, LoopControl& control) {
-  for (unsigned round = 0;; ++round) {
+  bool taken = false;
+  wait_until([&] {
     // relaxed: whether it is still ours is decided by the CAS below; a taker's own
     // acquire CAS synchronized with our posting.
     std::uintptr_t v = w.mailbox.load(std::memory_order_relaxed);
-    if (mailbox::control(v) != &control) return true;  // taken: it is a member
+    if (mailbox::control(v) != &control) return taken = true;  // taken: it is a member
     // relaxed: a hint. Running something (its level is set from before it starts until
     // after it ends) means it may not come back to its mailbox while we wait; stopping,
-    // that it may exit without looking.
+    // that it may exit without looking. Otherwise the invitee needs a CPU to wake up
+    // and take it, which the yields give it.
     const bool elsewhere = w.running_level.load(std::memory_order_relaxed) != num_levels ||
                            stopping_.load(std::memory_order_relaxed);
-    if (elsewhere) {
-      // Whoever wins this CAS decides: we withdraw it, or it took it just before.
-      if (w.mailbox.compare_exchange_strong(v, mailbox::empty, std::memory_order_relaxed)) {
-        control.active.finish_one();  // nobody waits on it yet: only the count drops
-        return false;
-      }
+    if (!elsewhere) return false;
+    // Whoever wins this CAS decides: we withdraw it, or it took it just before.
+    if (w.mailbox.compare_exchange_strong(v, mailbox::empty, std::memory_order_relaxed)) {
+      control.active.finish_one();  // nobody waits on it yet: only the count drops
       return true;
     }
-    if (round < spin_rounds_before_yield) {
-      cpu_relax();
-    } else {
-      sched_yield();  // the invitee needs a CPU to wake up and take it
-    }
-  }
+    return taken = true;
+  });
+  return taken;
 }
 
 unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority priority,
@@ -192,6 +198,7 @@ unsigned SchedulerCore::run_team(TeamJob& job, unsigned max_members, Priority pr
     TeamLoop team(*this, job);
     LoopControl control;
     control.job = &team;
+    control.caller_cpu = caller_cpu_for_invitations();
     mark_level(level);
     // Posting, as run_loop does from an external thread (the same workers in placement
     // order every time, for their caches), but only to workers running nothing now.

@@ -53,6 +53,9 @@ struct alignas(64) LoopControl {
   // and may sleep on it meanwhile (run_loop's join; a low loop handed to the background
   // workers, background.cpp).
   WaitState active;
+  // The CPU the caller ran on when it posted the invitations, for unbound workers to
+  // step aside from (step_aside.cpp); -1: not looked at (bound workers).
+  int caller_cpu = -1;
 };
 
 // A worker's mailbox word: 0 (empty), or an invitation: the LoopControl address
@@ -130,6 +133,7 @@ struct alignas(64) Worker {
   const bool background;  // runs only low work, at the OS's idle class (background.cpp)
   const std::vector<unsigned> steal_order;
   const std::vector<unsigned> cpus;
+  bool bound = false;  // bound to `cpus` (Config::pinning); set before the thread starts
 
   std::array<WorkDeque, num_levels> deques;             // tasks this worker spawned
   std::array<InjectionQueue, num_levels> inbox;         // hinted here; others may steal
@@ -163,6 +167,7 @@ struct alignas(64) Worker {
   // Owner-only spin bookkeeping (spin_budget.hpp; worker_loop.cpp feeds it).
   SpinBudget spin_budget;
   long involuntary_switches = 0;
+  std::uint64_t last_step_aside_ns = 0;  // owner-only (step_aside.cpp)
 
   // TaskOptions::name of the task this worker runs now (null: none, or unnamed), for
   // try_shutdown_for's report. Written by the owner only while tracing

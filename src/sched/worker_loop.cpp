@@ -45,7 +45,6 @@ std::uint64_t to_ns(Clock::time_point t) {
 }
 
 void bind_thread(const std::vector<unsigned>& cpus) {
-  if (cpus.empty()) return;
   cpu_set_t set;
   CPU_ZERO(&set);
   for (unsigned cpu : cpus) {
@@ -65,7 +64,7 @@ long involuntary_switches() {
 }  // namespace
 
 void SchedulerCore::worker_main(Worker& self) {
-  if (config_.pinning != Pinning::none) bind_thread(self.cpus);
+  if (self.bound) bind_thread(self.cpus);
   if (self.background) become_background(self);
   // Background workers are "weft-b<k>", k counted from 0 (as top and ps show them).
   std::string name = self.background
@@ -293,6 +292,7 @@ void SchedulerCore::execute(Work work) {
     return;
   }
   LoopControl* loop = work.loop;
+  if (self != nullptr && loop->caller_cpu >= 0) step_aside(*self, loop->caller_cpu);
   {
     // Closed before the release below, so the span is recorded before run_loop returns.
     ObservedSpan span(obs, callers, SpanKind::loop, static_cast<Priority>(work.level),

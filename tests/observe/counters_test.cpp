@@ -94,6 +94,8 @@ TEST(ObserveCounters, CountsTasksStealsAndSpinCuts) {
   c.steal_succeeded(StealDistance::remote);
   c.spin_cut(700);
   c.spin_extended(900);
+  c.stepped_aside();
+  c.stepped_aside();
   const CounterSnapshot s = c.snapshot(0);
   EXPECT_EQ(s.tasks_run[0], 1u);
   EXPECT_EQ(s.tasks_run[1], 0u);
@@ -106,6 +108,7 @@ TEST(ObserveCounters, CountsTasksStealsAndSpinCuts) {
   EXPECT_EQ(s.steals_by_distance[2], 2u);
   EXPECT_EQ(s.spin_cut_ns, 700u);
   EXPECT_EQ(s.spin_extended_ns, 900u);
+  EXPECT_EQ(s.steps_aside, 2u);
 }
 
 TEST(ObserveCounters, MigrationsCountCpuChangesBetweenSamples) {

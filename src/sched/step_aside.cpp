@@ -1,0 +1,53 @@
+// Unbound workers woken onto their inviter's CPU move away from it.
+//
+// A loop's caller runs its own share while its invited workers run theirs; a team's
+// members run at the same time by definition. Both need the worker on another CPU than
+// the caller. Unbound (Config::pinning none, the default on a machine the process does
+// not own), the kernel decides, and it often decides wrong: a wake-up from the caller's
+// CPU puts the worker beside the caller, and the load balancer leaves two threads that
+// take turns (one waits while the other runs, so at a tick only one is runnable) where
+// they are, while the other CPU idles. Measured with `perf sched timehist`: PyTorch
+// serving batch-1 requests through libweft_gomp ran the caller 1557 ms and the worker
+// 1039 ms on CPU 1 against 311 and 371 ms on CPU 0, which idled 3294 ms of 9 s; requests
+// whose caller and worker shared a CPU took 25-60 ms instead of 1.5 ms. Next to a
+// process pinned to one core, the worker sat beside the caller and left the other core
+// to that process (docs/elastic.md).
+//
+// So a worker that starts a loop part or a team member on the CPU its caller posted
+// from takes that CPU out of its affinity mask and puts the mask back at once: the
+// first call makes the kernel move it now (to an allowed CPU of its choosing), the
+// second leaves the kernel free to place it anywhere later. Two system calls, only when
+// stacked, and at most once a millisecond per worker, so a kernel that keeps putting it
+// back cannot make it bounce on every loop. Bound workers are where the placement put
+// them and are left alone (caller_cpu_for_invitations returns -1 for them).
+#include <sched.h>
+
+#include "observe/clock.hpp"
+#include "sched/scheduler_core.hpp"
+
+namespace weft::detail {
+
+namespace {
+constexpr std::uint64_t step_aside_interval_ns = 1'000'000;
+}  // namespace
+
+int SchedulerCore::caller_cpu_for_invitations() const {
+  return unbound_workers_ ? sched_getcpu() : -1;  // glibc reads the rseq area: no system call
+}
+
+void SchedulerCore::step_aside(Worker& self, int caller_cpu) {
+  if (self.bound || self.background || sched_getcpu() != caller_cpu) return;
+  const std::uint64_t now = now_ns();
+  if (now - self.last_step_aside_ns < step_aside_interval_ns) return;
+  self.last_step_aside_ns = now;
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
+  cpu_set_t elsewhere = allowed;
+  CPU_CLR(caller_cpu, &elsewhere);
+  if (CPU_COUNT(&elsewhere) == 0) return;  // the caller's CPU is the only one we may use
+  if (sched_setaffinity(0, sizeof(elsewhere), &elsewhere) != 0) return;
+  sched_setaffinity(0, sizeof(allowed), &allowed);
+  if (self.obs != nullptr) self.obs->stepped_aside();
+}
+
+}  // namespace weft::detail

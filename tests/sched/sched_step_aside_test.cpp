@@ -1,0 +1,92 @@
+// Unbound workers move off the CPU of the thread that invited them (step_aside.cpp):
+// a loop part that starts on its caller's CPU would only take turns with the caller.
+// The test puts the worker there on purpose (affinity), so the kernel's own choice of
+// CPU plays no part: the worker is on the caller's CPU at the moment it takes the
+// invitation, and must run its part elsewhere.
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "sched/sched_test_support.hpp"
+#include "weft/scheduler.hpp"
+
+namespace {
+
+using weft::test::make_placement;
+
+bool set_affinity(const cpu_set_t& set) { return sched_setaffinity(0, sizeof(set), &set) == 0; }
+
+cpu_set_t only(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return set;
+}
+
+// Restores the calling thread's affinity mask at the end of the test.
+struct AffinityRestore {
+  cpu_set_t saved;
+  AffinityRestore() { sched_getaffinity(0, sizeof(saved), &saved); }
+  ~AffinityRestore() { set_affinity(saved); }
+};
+
+TEST(SchedStepAside, WorkerOnItsCallersCpuRunsItsPartElsewhere) {
+  const AffinityRestore restore;
+  const cpu_set_t allowed = restore.saved;
+  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "needs two usable CPUs";
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &allowed)) ++cpu;
+
+  weft::Scheduler s(make_placement(1), weft::test::without_background());
+  ASSERT_TRUE(set_affinity(only(cpu)));  // the caller stays on `cpu` from here on
+  weft::test::HangWatch watch(s);
+  std::atomic<bool> worker_on_cpu{false}, loop_posted{false}, part_started{false};
+  std::atomic<int> part_cpu{-1};
+  // Holds the worker on `cpu` until the loop below has posted its invitation, then lets
+  // the kernel place it anywhere again: it is still on `cpu` when it takes the part.
+  auto held = s.submit([&] {
+    set_affinity(only(cpu));
+    worker_on_cpu.store(true);
+    while (!loop_posted.load()) std::this_thread::yield();
+    set_affinity(allowed);
+  });
+  weft::test::spin_until(s, "the worker moving onto the caller's CPU", worker_on_cpu);
+  s.reset_metrics();
+
+  weft::ForOptions options;
+  options.chunk = 1;  // the worker is invited (busy: it takes it when the task ends)
+  s.parallel_for(0, 2, [&](std::size_t i) {
+    if (s.current_worker() >= 0) {
+      part_cpu.store(sched_getcpu());
+      part_started.store(true);
+      return;
+    }
+    if (i != 0) return;  // the worker never came: the caller ran both; checked below
+    loop_posted.store(true);
+    // Keep part 1 for the worker (the caller would take it next); bounded.
+    const auto give_up = std::chrono::steady_clock::now() + weft::test::hang_limit;
+    while (!part_started.load() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::yield();
+    }
+  }, options);
+  held.get();
+
+  ASSERT_TRUE(part_started.load()) << "the worker never ran its part";
+  EXPECT_NE(part_cpu.load(), cpu) << "the worker ran its part on the caller's CPU";
+  EXPECT_EQ(s.metrics().steps_aside, 1u);
+}
+
+TEST(SchedStepAside, BoundWorkersStayWhereTheyAre) {
+  weft::Config config = weft::test::without_background();
+  config.pinning = weft::Pinning::core;
+  weft::Scheduler s(make_placement(1), config);
+  for (int rep = 0; rep < 20; ++rep) {
+    s.parallel_for(0, 64, [](std::size_t) {}, weft::ForOptions{.grain = 1});
+  }
+  EXPECT_EQ(s.metrics().steps_aside, 0u);
+}
+
+}  // namespace

@@ -10,12 +10,14 @@
 # BUILD_DIR: a weft build tree (its src/tools/weft-run) or an install prefix (bin/weft-run).
 # OUT_DIR (default BUILD_DIR/torch-bench): each run's JSON, the outputs, weft's metrics.
 # TORCH_BENCH_SECONDS (per scenario, default 10), TORCH_BENCH_REPEATS (default 3) and
-# TORCH_BENCH_THREADS (default 2) size the runs.
+# TORCH_BENCH_THREADS (default 2) size the runs; TORCH_BENCH_BLAS (openblas, blis) picks the
+# BLAS (below); TORCH_BENCH_WEFT_THREADS (default TORCH_BENCH_THREADS) is weft-run's --threads.
 #
 # Installs what is missing (as root, through apt): Debian's python3-torch, and the OpenMP
-# build of OpenBLAS (libopenblas0-openmp). Debian's libtorch_cpu.so links libblas.so.3 and
-# liblapack.so.3, which update-alternatives points at one BLAS; when that is not the
-# OpenMP OpenBLAS, both runs preload the OpenMP one instead (the system is not changed).
+# build of OpenBLAS (libopenblas0-openmp), or of BLIS (libblis4-openmp) with
+# TORCH_BENCH_BLAS=blis. Debian's libtorch_cpu.so links libblas.so.3 and liblapack.so.3,
+# which update-alternatives points at one BLAS; when that is not the chosen one, both
+# runs preload it instead (the system is not changed).
 # Without libweft_gomp.so the libgomp side still runs and the weft side is skipped, saying so.
 set -euo pipefail
 
@@ -32,10 +34,20 @@ threads=${TORCH_BENCH_THREADS:-2}
 python=/usr/bin/python3
 
 # --- dependencies -------------------------------------------------------------------------
+# TORCH_BENCH_BLAS picks the BLAS torch uses: openblas (default; Debian's OpenMP build,
+# which takes one process-wide buffer per threaded call, so two threads calling BLAS at
+# once wait for each other whatever the OpenMP runtime), or blis (BLIS's OpenMP build,
+# reentrant: it separates what the BLAS serializes from what the runtime does).
+blas=${TORCH_BENCH_BLAS:-openblas}
+case "$blas" in
+  openblas) blas_package=libopenblas0-openmp; blas_subdir=openblas-openmp ;;
+  blis) blas_package=libblis4-openmp; blas_subdir=blis-openmp ;;
+  *) echo "$0: TORCH_BENCH_BLAS='$blas' is not one of openblas, blis" >&2; exit 2 ;;
+esac
 missing=()
 "$python" -c "import torch" 2>/dev/null || missing+=(python3-torch)
-dpkg-query -W -f='${Status}' libopenblas0-openmp 2>/dev/null | grep -q "ok installed" ||
-  missing+=(libopenblas0-openmp)
+dpkg-query -W -f='${Status}' "$blas_package" 2>/dev/null | grep -q "ok installed" ||
+  missing+=("$blas_package")
 if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "$0: needs ${missing[*]} (run as root to install them, or apt-get install them)" >&2
@@ -48,21 +60,26 @@ if ((${#missing[@]})); then
 fi
 
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
-openblas_dir=/usr/lib/$multiarch/openblas-openmp
+blas_dir=/usr/lib/$multiarch/$blas_subdir
 blas_preload=""
-for lib in libblas.so.3 liblapack.so.3; do
+libs=(libblas.so.3)
+# BLIS ships no LAPACK; torch's liblapack.so.3 then stays what the system points at.
+if [ "$blas" = openblas ]; then libs+=(liblapack.so.3); fi
+for lib in "${libs[@]}"; do
   current=$(readlink -f "/usr/lib/$multiarch/$lib" || true)
-  if [ "$(dirname "$current")" != "$openblas_dir" ]; then
-    blas_preload="${blas_preload:+$blas_preload:}$openblas_dir/$lib"
+  if [ "$(dirname "$current")" != "$blas_dir" ]; then
+    blas_preload="${blas_preload:+$blas_preload:}$blas_dir/$lib"
   fi
 done
 if [ -n "$blas_preload" ]; then
-  echo "== libblas.so.3/liblapack.so.3 are not OpenMP OpenBLAS here (update-alternatives);" \
-       "both runs preload $blas_preload"
+  echo "== ${libs[*]} are not $blas_subdir here (update-alternatives); both runs preload $blas_preload"
   export LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$blas_preload"
 else
-  echo "== BLAS: libblas.so.3 and liblapack.so.3 are OpenMP OpenBLAS ($openblas_dir)"
+  echo "== BLAS: ${libs[*]} are $blas_subdir ($blas_dir)"
 fi
+# BLIS threads only when told how many (it does not ask omp_get_max_threads); both runs
+# get the same count.
+if [ "$blas" = blis ]; then export BLIS_NUM_THREADS=${BLIS_NUM_THREADS:-$threads}; fi
 
 # --- weft-run -----------------------------------------------------------------------------
 weft_run=""
@@ -94,7 +111,7 @@ run() {
   shift 2
   local launcher=()
   if [ "$runtime" = weft ]; then
-    launcher=("$weft_run" --threads "$threads")
+    launcher=("$weft_run" --threads "${TORCH_BENCH_WEFT_THREADS:-$threads}")
     # The check run also dumps weft's metrics at exit (WEFT_METRICS).
     if [ "$mode" = check ]; then launcher+=(--metrics "$out/weft-metrics.json"); fi
     launcher+=(--)

@@ -101,6 +101,8 @@ fi
 mkdir -p "$out"
 rm -f "$out"/*.json "$out"/*.pt
 echo "== $(uptime)"
+weft_env=$(env | grep '^WEFT_' | sort | tr '\n' ' ' || true)
+echo "== WEFT_* set for the weft runs: ${weft_env:-none}"
 echo "== torch threads $threads, ${TORCH_BENCH_SECONDS:-10} s per scenario," \
      "${TORCH_BENCH_REPEATS:-3} repeats; results in $out"
 export TORCH_BENCH_THREADS=$threads

@@ -98,6 +98,10 @@ struct WEFT_EXPORT Metrics {
   // into a loop or team, and moved to another CPU (docs/scheduler.md, "Off the
   // caller's CPU"). Always 0 with bound workers (Config::pinning).
   std::uint64_t steps_aside = 0;
+  // Unbound workers still running a loop part when its caller, having waited
+  // Config::spin plus 100 us at the join, moved them onto its own CPU before sleeping
+  // (docs/elastic.md, "The join"). Always 0 with bound workers.
+  std::uint64_t stragglers_pulled = 0;
   // The most tasks queued and not yet started at one time during the window (the
   // high-water mark of what Config::max_queued limits); it starts each window at the
   // count queued then. nullopt with QueuePolicy::unbounded, which counts nothing.

@@ -81,6 +81,7 @@ Metrics build_metrics(const MetricsSample& baseline, const MetricsSample& curren
     m.spin_cut_ns += delta(c.spin_cut_ns, b.spin_cut_ns);
     m.spin_extended_ns += delta(c.spin_extended_ns, b.spin_extended_ns);
     m.steps_aside += delta(c.steps_aside, b.steps_aside);
+    m.stragglers_pulled += delta(c.pulls, b.pulls);
 
     for (unsigned p = 0; p < num_priorities; ++p) {
       t.tasks_run[p] += w.tasks_run[p];

@@ -153,6 +153,8 @@ std::string Metrics::to_json() const {
   json.number(spin_extended_ns);
   json.key("steps_aside");
   json.number(steps_aside);
+  json.key("stragglers_pulled");
+  json.number(stragglers_pulled);
   json.key("queued_high_water");
   write_optional(json, queued_high_water);
   json.key("adaptive_threads");
@@ -201,6 +203,7 @@ std::string Metrics::to_string() const {
   out += "spinning cut for oversubscription: " + duration(spin_cut_ns) + "\n";
   out += "spinning past Config::spin for a request stream: " + duration(spin_extended_ns) + "\n";
   out += "workers moved off their caller's CPU: " + std::to_string(steps_aside) + "\n";
+  out += "workers pulled onto a waiting caller's CPU: " + std::to_string(stragglers_pulled) + "\n";
   out += "queued tasks, high-water mark: " +
          (queued_high_water ? std::to_string(*queued_high_water)
                             : std::string("not counted (QueuePolicy::unbounded)")) +

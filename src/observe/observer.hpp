@@ -14,6 +14,7 @@
 //   spin budget cut:      obs.spin_cut(ns)
 //   spin past the base:   obs.spin_extended(ns)
 //   off the caller's CPU: obs.stepped_aside()
+//   pulled to a caller:   obs.pulled() (on the pulling thread)
 //   Scheduler::metrics(): observer.metrics(queue_depths)
 //
 // Threads: the WorkerObserver hooks run on the owning worker only (single writer, see
@@ -120,6 +121,7 @@ class alignas(64) WorkerObserver {
   void spin_cut(std::uint64_t ns) noexcept { counters_.spin_cut(ns); }
   void spin_extended(std::uint64_t ns) noexcept { counters_.spin_extended(ns); }
   void stepped_aside() noexcept { counters_.stepped_aside(); }
+  void pulled() noexcept { counters_.pulled(); }
 
   // --- any thread ---
   WorkerSample sample(std::uint64_t now) const;

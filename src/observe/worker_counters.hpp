@@ -49,6 +49,7 @@ struct CounterSnapshot {
   std::uint64_t spin_cut_ns = 0;
   std::uint64_t spin_extended_ns = 0;
   std::uint64_t steps_aside = 0;
+  std::uint64_t pulls = 0;
   int last_cpu = -1;
 };
 
@@ -97,6 +98,9 @@ class alignas(64) WorkerCounters {
   void spin_cut(std::uint64_t ns) noexcept { bump(spin_cut_ns_, ns); }
   void spin_extended(std::uint64_t ns) noexcept { bump(spin_extended_ns_, ns); }
   void stepped_aside() noexcept { bump(steps_aside_); }
+  // Written by the thread that moved this worker (SchedulerCore::pull_stragglers), one at
+  // a time (Worker::moving orders them): still a single writer.
+  void pulled() noexcept { bump(pulls_); }
 
   // --- any thread ---
 
@@ -115,6 +119,7 @@ class alignas(64) WorkerCounters {
     s.spin_cut_ns = spin_cut_ns_.load(std::memory_order_relaxed);
     s.spin_extended_ns = spin_extended_ns_.load(std::memory_order_relaxed);
     s.steps_aside = steps_aside_.load(std::memory_order_relaxed);
+    s.pulls = pulls_.load(std::memory_order_relaxed);
 
     unsigned state = not_started;
     std::uint64_t since = 0;
@@ -194,6 +199,7 @@ class alignas(64) WorkerCounters {
   std::atomic<std::uint64_t> spin_cut_ns_{0};
   std::atomic<std::uint64_t> spin_extended_ns_{0};
   std::atomic<std::uint64_t> steps_aside_{0};
+  std::atomic<std::uint64_t> pulls_{0};
 
   // Guarded by seq_ (odd while a transition is being written).
   std::atomic<std::uint32_t> seq_{0};

@@ -35,6 +35,13 @@ bool in_domain(const Worker& w, LoopDomain domain) {
 
 }  // namespace
 
+namespace {
+// How long a caller sleeping at the join waits for the last participants before it pulls
+// them onto its own CPU: a chunk still running after Config::spin plus this is most
+// likely held by a thread the kernel preempted for another process's time slice.
+constexpr unsigned pull_after_us = 100;
+}  // namespace
+
 void SchedulerCore::join(LoopControl& control) {
   // done() acquires: pairs with each participant's finish_one in execute().
   std::chrono::steady_clock::time_point deadline{};
@@ -52,6 +59,12 @@ void SchedulerCore::join(LoopControl& control) {
     Parker& parker = this_thread_parker();
     parker.prepare();
     if (control.active.register_waiter(parker)) {
+      // The kernel does not always move the participant (step_aside.cpp says why): a
+      // while later, the caller moves those still running onto its idle CPU itself.
+      if (control.caller_cpu >= 0) {
+        parker.park_for(pull_after_us);
+        if (!parker.woken(Parker::done)) pull_stragglers(control);
+      }
       parker.await(Parker::done);
       control.active.unregister_waiter(parker);
     }

@@ -130,6 +130,9 @@ class SchedulerCore {
   // On a worker starting a loop part or team member: if it runs on the CPU its caller
   // posted from, it moves to another allowed CPU (at most once a millisecond).
   void step_aside(Worker& self, int caller_cpu);
+  // On a loop's caller about to sleep at the join: moves the unbound workers still
+  // running a part of `control` onto this thread's CPU, which its sleep leaves idle.
+  void pull_stragglers(const LoopControl& control);
 
   // --- loops (run_loop.cpp): the caller's wait for the slots that were taken ---
   void join(LoopControl& control);

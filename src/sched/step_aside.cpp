@@ -39,15 +39,47 @@ void SchedulerCore::step_aside(Worker& self, int caller_cpu) {
   if (self.bound || self.background || sched_getcpu() != caller_cpu) return;
   const std::uint64_t now = now_ns();
   if (now - self.last_step_aside_ns < step_aside_interval_ns) return;
+  // acquire: after a pull's release of the flag, its restored mask is what we read.
+  if (self.moving.exchange(true, std::memory_order_acquire)) return;  // a caller pulls it
   self.last_step_aside_ns = now;
   cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
-  cpu_set_t elsewhere = allowed;
-  CPU_CLR(caller_cpu, &elsewhere);
-  if (CPU_COUNT(&elsewhere) == 0) return;  // the caller's CPU is the only one we may use
-  if (sched_setaffinity(0, sizeof(elsewhere), &elsewhere) != 0) return;
-  sched_setaffinity(0, sizeof(allowed), &allowed);
-  if (self.obs != nullptr) self.obs->stepped_aside();
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+    cpu_set_t elsewhere = allowed;
+    CPU_CLR(caller_cpu, &elsewhere);
+    // Empty: the caller's CPU is the only one we may use.
+    if (CPU_COUNT(&elsewhere) > 0 && sched_setaffinity(0, sizeof(elsewhere), &elsewhere) == 0) {
+      sched_setaffinity(0, sizeof(allowed), &allowed);
+      if (self.obs != nullptr) self.obs->stepped_aside();
+    }
+  }
+  self.moving.store(false, std::memory_order_release);
+}
+
+void SchedulerCore::pull_stragglers(const LoopControl& control) {
+  const int here = sched_getcpu();
+  if (here < 0) return;
+  for (auto& wp : workers_) {
+    Worker& w = *wp;
+    if (w.bound || w.background) continue;
+    if (w.running_loop.load(std::memory_order_relaxed) != &control) continue;
+    if (w.moving.exchange(true, std::memory_order_acquire)) continue;  // it steps aside
+    const pid_t tid = w.tid.load(std::memory_order_relaxed);
+    cpu_set_t allowed;
+    if (tid > 0 && sched_getaffinity(tid, sizeof(allowed), &allowed) == 0 &&
+        CPU_ISSET(here, &allowed)) {
+      cpu_set_t only_here;
+      CPU_ZERO(&only_here);
+      CPU_SET(here, &only_here);
+      // The first call moves it now (a running thread too: it then finishes its part
+      // here, on a CPU this thread leaves idle); the second lets it go anywhere again.
+      if (sched_setaffinity(tid, sizeof(only_here), &only_here) == 0) {
+        sched_setaffinity(tid, sizeof(allowed), &allowed);
+        // Counted on the worker's counters by this thread: `moving` makes it the one writer.
+        if (w.obs != nullptr) w.obs->pulled();
+      }
+    }
+    w.moving.store(false, std::memory_order_release);
+  }
 }
 
 }  // namespace weft::detail

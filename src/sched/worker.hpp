@@ -168,6 +168,13 @@ struct alignas(64) Worker {
   SpinBudget spin_budget;
   long involuntary_switches = 0;
   std::uint64_t last_step_aside_ns = 0;  // owner-only (step_aside.cpp)
+  // For moving an unbound worker between CPUs (step_aside.cpp): its thread id (set once
+  // at start), the loop whose part it runs (null: none; set only for loops whose caller
+  // recorded its CPU), and who is changing its affinity mask now (one at a time).
+  // relaxed everywhere: hints; a stale read moves a worker that no longer needs it.
+  std::atomic<int> tid{0};
+  std::atomic<LoopControl*> running_loop{nullptr};
+  std::atomic<bool> moving{false};
 
   // TaskOptions::name of the task this worker runs now (null: none, or unnamed), for
   // try_shutdown_for's report. Written by the owner only while tracing

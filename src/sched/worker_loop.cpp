@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -71,6 +72,7 @@ void SchedulerCore::worker_main(Worker& self) {
                          ? "weft-b" + std::to_string(self.index - placement_.workers.size())
                          : "weft-w" + std::to_string(self.index);
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  self.tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
   if (self.obs != nullptr) self.obs->thread_started();
   ThreadContext& context = this_thread_context();
   context = ThreadContext{this, &self, nullptr, false};
@@ -292,7 +294,11 @@ void SchedulerCore::execute(Work work) {
     return;
   }
   LoopControl* loop = work.loop;
-  if (self != nullptr && loop->caller_cpu >= 0) step_aside(*self, loop->caller_cpu);
+  const bool movable = self != nullptr && loop->caller_cpu >= 0;
+  if (movable) {
+    step_aside(*self, loop->caller_cpu);
+    self->running_loop.store(loop, std::memory_order_relaxed);
+  }
   {
     // Closed before the release below, so the span is recorded before run_loop returns.
     ObservedSpan span(obs, callers, SpanKind::loop, static_cast<Priority>(work.level),
@@ -304,6 +310,7 @@ void SchedulerCore::execute(Work work) {
       span.set_loop_chunks(context.loop_chunks);
     }
   }
+  if (movable) self->running_loop.store(nullptr, std::memory_order_relaxed);
   // Its release makes the slot's writes happen-before the caller's return from
   // run_loop, and it wakes the caller if it sleeps. The LoopControl may be gone after.
   loop->active.finish_one();

@@ -96,6 +96,7 @@ TEST(ObserveCounters, CountsTasksStealsAndSpinCuts) {
   c.spin_extended(900);
   c.stepped_aside();
   c.stepped_aside();
+  c.pulled();
   const CounterSnapshot s = c.snapshot(0);
   EXPECT_EQ(s.tasks_run[0], 1u);
   EXPECT_EQ(s.tasks_run[1], 0u);
@@ -109,6 +110,7 @@ TEST(ObserveCounters, CountsTasksStealsAndSpinCuts) {
   EXPECT_EQ(s.spin_cut_ns, 700u);
   EXPECT_EQ(s.spin_extended_ns, 900u);
   EXPECT_EQ(s.steps_aside, 2u);
+  EXPECT_EQ(s.pulls, 1u);
 }
 
 TEST(ObserveCounters, MigrationsCountCpuChangesBetweenSamples) {

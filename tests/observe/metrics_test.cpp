@@ -33,6 +33,7 @@ Metrics two_workers() {
   current.workers[1].counters.spin_cut_ns = 250;
   current.workers[1].counters.spin_extended_ns = 4000;
   current.workers[0].counters.steps_aside = 3;
+  current.workers[1].counters.pulls = 5;
   current.workers[0].switches = ContextSwitches{10, 2};
   current.workers[1].switches = ContextSwitches{4, 1};
   baseline.workers[1].switches = ContextSwitches{1, 1};
@@ -59,6 +60,7 @@ TEST(ObserveMetrics, WindowTotalsAndPlacement) {
   EXPECT_EQ(m.spin_cut_ns, 250u);
   EXPECT_EQ(m.spin_extended_ns, 4000u);
   EXPECT_EQ(m.steps_aside, 3u);
+  EXPECT_EQ(m.stragglers_pulled, 5u);
   EXPECT_EQ(m.totals.worker, -1);
   EXPECT_EQ(m.totals.core, -1);
 }

@@ -1,8 +1,8 @@
-// Unbound workers move off the CPU of the thread that invited them (step_aside.cpp):
-// a loop part that starts on its caller's CPU would only take turns with the caller.
-// The test puts the worker there on purpose (affinity), so the kernel's own choice of
-// CPU plays no part: the worker is on the caller's CPU at the moment it takes the
-// invitation, and must run its part elsewhere.
+// Unbound workers and their callers' CPUs (step_aside.cpp): a worker that starts a loop
+// part on its caller's CPU moves off it (it would only take turns with the caller), and
+// a caller about to sleep at the join pulls a worker still in its loop onto its own
+// CPU. The tests put the worker where they need it (affinity), so the kernel's own
+// choice of CPU plays no part.
 #include <gtest/gtest.h>
 #include <sched.h>
 
@@ -79,6 +79,45 @@ TEST(SchedStepAside, WorkerOnItsCallersCpuRunsItsPartElsewhere) {
   EXPECT_EQ(s.metrics().steps_aside, 1u);
 }
 
+// The join (run_loop.cpp): a caller that has waited Config::spin plus 100 us for a part
+// still running moves that worker onto its own CPU before it sleeps, since the kernel
+// may leave a preempted worker queued behind another process. Here the worker runs on
+// another CPU and waits to see itself moved; without the pull it would time out.
+TEST(SchedStepAside, CallerPullsAStragglerOntoItsCpuBeforeSleeping) {
+  const AffinityRestore restore;
+  const cpu_set_t allowed = restore.saved;
+  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "needs two usable CPUs";
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &allowed)) ++cpu;
+  int other = cpu + 1;
+  while (!CPU_ISSET(other, &allowed)) ++other;
+
+  weft::Scheduler s(make_placement(1), weft::test::without_background());
+  ASSERT_TRUE(set_affinity(only(cpu)));
+  weft::test::HangWatch watch(s);
+  s.reset_metrics();
+  std::atomic<bool> worker_elsewhere{false};
+  std::atomic<int> seen_cpu{-1};
+  weft::ForOptions options;
+  options.chunk = 1;
+  s.parallel_for(0, 2, [&](std::size_t) {
+    if (s.current_worker() < 0) {
+      // The caller: leave the other part to the worker, then go to the join.
+      weft::test::spin_until(s, "the worker on the other CPU", worker_elsewhere);
+      return;
+    }
+    set_affinity(only(other));  // now on `other`
+    set_affinity(allowed);      // ...and free to be moved again
+    worker_elsewhere.store(true);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+    int now = sched_getcpu();
+    while (now != cpu && std::chrono::steady_clock::now() < give_up) now = sched_getcpu();
+    seen_cpu.store(now);
+  }, options);
+  EXPECT_EQ(seen_cpu.load(), cpu) << "the worker was never moved to the waiting caller's CPU";
+  EXPECT_EQ(s.metrics().stragglers_pulled, 1u);
+}
+
 TEST(SchedStepAside, BoundWorkersStayWhereTheyAre) {
   weft::Config config = weft::test::without_background();
   config.pinning = weft::Pinning::core;
@@ -87,6 +126,7 @@ TEST(SchedStepAside, BoundWorkersStayWhereTheyAre) {
     s.parallel_for(0, 64, [](std::size_t) {}, weft::ForOptions{.grain = 1});
   }
   EXPECT_EQ(s.metrics().steps_aside, 0u);
+  EXPECT_EQ(s.metrics().stragglers_pulled, 0u);
 }
 
 }  // namespace

@@ -109,15 +109,14 @@ Config config_from_env() {
     bad_env("OMP_WAIT_POLICY", policy, "active or passive");
   }
   Config defaults;
-  // No background workers unless WEFT_BACKGROUND_WORKERS asks: OpenMP code spins on
-  // locks and on its team members across regions of different priorities (OpenBLAS
-  // takes one process-wide buffer for a whole call and its items spin-wait for each
-  // other). A low region whose members run at the idle class then holds up every
-  // urgent region that needs that lock: the urgent threads spin at the normal class and
-  // the idle-class members holding it never run. Measured with PyTorch, two models in
-  // one process (docs/weft-run.md): the critical model's p99 422 ms with them, 209 ms
-  // without; the low model 3.2 batches/s with them, 14.2 without.
-  defaults.background_workers = 0;
+  // Background workers as weft's default (low regions' members at the idle class, so
+  // any urgent thread takes their CPU), except next to OpenBLAS's OpenMP build, whose
+  // process-wide buffer turns them into a priority inversion (blas_probe.cpp). Checked
+  // once, here, at the first OpenMP call: by then a program's BLAS is normally loaded
+  // (PyTorch's is a dependency of libtorch_cpu). WEFT_BACKGROUND_WORKERS overrides both.
+  // Measured with PyTorch, two models in one process (docs/weft-run.md): with BLIS, the
+  // critical model's p99 beside the low one 1.7 ms with them against 13-15 ms without.
+  if (openmp_openblas_loaded()) defaults.background_workers = 0;
   if (policy == nullptr) {
     defaults.spin = std::chrono::microseconds(1000);
   } else if (strcasecmp(policy, "active") == 0) {

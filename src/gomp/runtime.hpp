@@ -45,6 +45,8 @@ struct Settings {
   unsigned wait_policy = 0;           // 0 default, 1 active, 2 passive
 };
 Settings& settings();
+// OpenBLAS's OpenMP build is in the process (blas_probe.cpp): no background workers then.
+bool openmp_openblas_loaded();
 
 // weft's default scheduler, configured from the OpenMP environment on first use.
 unsigned weft_threads();

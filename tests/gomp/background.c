@@ -1,8 +1,8 @@
-/* libweft_gomp starts no background workers unless WEFT_BACKGROUND_WORKERS asks for them
-   (src/gomp/env.cpp says why: OpenMP code spins on locks across regions of different
-   priorities, and idle-class members holding such a lock stall urgent regions). So a
-   low-priority region's members are ordinary workers at the normal class; with
-   WEFT_BACKGROUND_WORKERS=auto they are background workers at SCHED_IDLE. */
+/* libweft_gomp starts background workers as weft does, unless OpenBLAS's OpenMP build
+   is loaded (src/gomp/blas_probe.cpp; tests/gomp/openblas.c checks that case) or
+   WEFT_BACKGROUND_WORKERS=0. This program loads no OpenBLAS, so a low-priority region's
+   member runs at SCHED_IDLE; with WEFT_BACKGROUND_WORKERS=0 it is an ordinary worker at
+   SCHED_OTHER. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <omp.h>
@@ -27,10 +27,10 @@ int main(void) {
   }
   CHECK_EQ_LONG(team, 2);
   const char* asked = getenv("WEFT_BACKGROUND_WORKERS");
-  if (asked != NULL && strcmp(asked, "0") != 0) {
-    CHECK_EQ_LONG(member_policy, SCHED_IDLE);
-  } else {
+  if (asked != NULL && strcmp(asked, "0") == 0) {
     CHECK_EQ_LONG(member_policy, SCHED_OTHER);
+  } else {
+    CHECK_EQ_LONG(member_policy, SCHED_IDLE);
   }
   CHECK_DONE();
 }

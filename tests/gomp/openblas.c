@@ -1,8 +1,14 @@
 /* OpenBLAS's OpenMP build (Debian libopenblas0-openmp) running its threads on whatever
    OpenMP runtime the process has: prints a checksum of the bytes of an sgemm result
    (the test compares libgomp's run with the preloaded one) and checks the product
-   against a plain triple loop. */
+   against a plain triple loop. On weft it also checks that, with OpenBLAS loaded,
+   libweft_gomp started no background workers (src/gomp/blas_probe.cpp): a low
+   region's member runs at SCHED_OTHER, not at SCHED_IDLE. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <math.h>
+#include <omp.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,5 +44,20 @@ int main(void) {
   }
   printf("sgemm checksum %016llx\n", (unsigned long long)hash);
   if (bad) fprintf(stderr, "%d elements differ from the reference\n", bad);
+  /* Looked up at run time: absent under libgomp, the reference run. */
+  int (*set_priority)(int) = (int (*)(int))dlsym(RTLD_DEFAULT, "weft_set_thread_priority");
+  if (set_priority != NULL && getenv("WEFT_BACKGROUND_WORKERS") == NULL) {
+    set_priority(0); /* low */
+    int member_policy = -1;
+    #pragma omp parallel num_threads(2)
+    {
+      if (omp_get_thread_num() == 1) member_policy = sched_getscheduler(0);
+    }
+    if (member_policy != SCHED_OTHER) {
+      fprintf(stderr, "a low region's member runs at policy %d next to OpenBLAS, not SCHED_OTHER\n",
+              member_policy);
+      ++bad;
+    }
+  }
   return bad ? 1 : 0;
 }

@@ -39,15 +39,20 @@ python=/usr/bin/python3
 # once wait for each other whatever the OpenMP runtime), or blis (BLIS's OpenMP build,
 # reentrant: it separates what the BLAS serializes from what the runtime does).
 blas=${TORCH_BENCH_BLAS:-openblas}
+# Each: the packages, then the directories of libblas.so.3 and liblapack.so.3. BLIS ships
+# no LAPACK; the reference LAPACK (liblapack3) runs on top of it. (OpenBLAS's LAPACK
+# would load OpenBLAS itself, and libweft_gomp keeps background workers off whenever
+# OpenBLAS's OpenMP build is in the process: src/gomp/blas_probe.cpp.)
 case "$blas" in
-  openblas) blas_package=libopenblas0-openmp; blas_subdir=openblas-openmp ;;
-  blis) blas_package=libblis4-openmp; blas_subdir=blis-openmp ;;
+  openblas) blas_packages=(libopenblas0-openmp); blas_subdir=openblas-openmp; lapack_subdir=openblas-openmp ;;
+  blis) blas_packages=(libblis4-openmp liblapack3); blas_subdir=blis-openmp; lapack_subdir=lapack ;;
   *) echo "$0: TORCH_BENCH_BLAS='$blas' is not one of openblas, blis" >&2; exit 2 ;;
 esac
 missing=()
 "$python" -c "import torch" 2>/dev/null || missing+=(python3-torch)
-dpkg-query -W -f='${Status}' "$blas_package" 2>/dev/null | grep -q "ok installed" ||
-  missing+=("$blas_package")
+for p in "${blas_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
 if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "$0: needs ${missing[*]} (run as root to install them, or apt-get install them)" >&2
@@ -60,22 +65,21 @@ if ((${#missing[@]})); then
 fi
 
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
-blas_dir=/usr/lib/$multiarch/$blas_subdir
 blas_preload=""
-libs=(libblas.so.3)
-# BLIS ships no LAPACK; torch's liblapack.so.3 then stays what the system points at.
-if [ "$blas" = openblas ]; then libs+=(liblapack.so.3); fi
-for lib in "${libs[@]}"; do
+for pair in "libblas.so.3:$blas_subdir" "liblapack.so.3:$lapack_subdir"; do
+  lib=${pair%%:*}
+  dir=/usr/lib/$multiarch/${pair#*:}
   current=$(readlink -f "/usr/lib/$multiarch/$lib" || true)
-  if [ "$(dirname "$current")" != "$blas_dir" ]; then
-    blas_preload="${blas_preload:+$blas_preload:}$blas_dir/$lib"
+  if [ "$(dirname "$current")" != "$dir" ]; then
+    blas_preload="${blas_preload:+$blas_preload:}$dir/$lib"
   fi
 done
 if [ -n "$blas_preload" ]; then
-  echo "== ${libs[*]} are not $blas_subdir here (update-alternatives); both runs preload $blas_preload"
+  echo "== libblas.so.3/liblapack.so.3 are not $blas_subdir/$lapack_subdir here" \
+       "(update-alternatives); both runs preload $blas_preload"
   export LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$blas_preload"
 else
-  echo "== BLAS: ${libs[*]} are $blas_subdir ($blas_dir)"
+  echo "== BLAS: libblas.so.3 from $blas_subdir, liblapack.so.3 from $lapack_subdir"
 fi
 # BLIS threads only when told how many (it does not ask omp_get_max_threads); both runs
 # get the same count.

@@ -1,4 +1,6 @@
-// Unbound workers woken onto their inviter's CPU move away from it.
+// Unbound workers and their callers' CPUs: a worker woken onto its inviter's CPU moves
+// away from it (step_aside), and a caller about to sleep at a loop's join moves the
+// workers still in its loop onto its own CPU (pull_stragglers).
 //
 // A loop's caller runs its own share while its invited workers run theirs; a team's
 // members run at the same time by definition. Both need the worker on another CPU than
@@ -20,6 +22,17 @@
 // stacked, and at most once a millisecond per worker, so a kernel that keeps putting it
 // back cannot make it bounce on every loop. Bound workers are where the placement put
 // them and are left alone (caller_cpu_for_invitations returns -1 for them).
+//
+// The pull is the converse, for a worker the kernel preempted for another process while
+// it holds a chunk: the caller's sleep at the join leaves the caller's CPU idle, but the
+// kernel's idle balancing skips a CPU whose average idle time is short and will not
+// take a task that ran within the last half millisecond, so the worker waits out the
+// other process's time slice (perf sched: a loop's caller CPU idle 894 ms of ~2.8 s next
+// to a CPU hog). The caller, having slept 100 us more, moves it itself.
+//
+// Only one thread changes a worker's mask at a time (Worker::moving): the worker's own
+// step aside and a caller's pull both save and restore the mask, and interleaved they
+// could leave it narrowed.
 #include <sched.h>
 
 #include "observe/clock.hpp"

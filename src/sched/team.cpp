@@ -22,38 +22,20 @@
 
 #include "sched/cpu_relax.hpp"
 #include "sched/fence.hpp"
+#include "sched/learned_spin.hpp"
 #include "sched/scheduler_core.hpp"
 
 namespace weft::detail {
 
 namespace {
 
-// Waits in this file are for a thread that is running and a few instructions away from
-// the step we wait for, unless it cannot run. They spin (pauses) before they yield:
-// sched_yield on a machine busy with other processes hands the CPU to one of them for a
-// time slice (milliseconds), which the common case must not pay; the full spin is about
-// as long as OpenMP runtimes spin at their barriers by default. But when the thread we
-// wait for shares our CPU (the kernel woke a member on its caller's CPU and keeps the
-// two there while both are busy) or was preempted, it runs only once we yield, and every
-// wait costs the whole spin: three waits per team, ~0.4 ms each, measured on teams that
-// run back to back. So the spin is learned per thread: a wait that had to yield halves
-// the next one's, a wait that ended while spinning doubles it back.
-constexpr unsigned max_spin_rounds = 1u << 14;
-thread_local unsigned spin_rounds = max_spin_rounds;
+// Waits in this file are for a thread a few instructions away from the step we wait
+// for; how long each thread spins before it yields is learned (learned_spin.hpp).
+thread_local LearnedSpin team_wait_spin;
 
 template <class Done>
 void wait_until(Done&& done) {
-  const unsigned limit = spin_rounds;
-  bool yielded = false;
-  for (unsigned round = 0; !done(); ++round) {
-    if (round < limit) {
-      cpu_relax();
-    } else {
-      sched_yield();
-      yielded = true;
-    }
-  }
-  spin_rounds = yielded ? std::max(limit / 2, 1u) : std::min(limit * 2, max_spin_rounds);
+  team_wait_spin.wait(done, [] { sched_yield(); });
 }
 
 // The LoopJob the workers see: slot k > 0 is a worker that took the invitation.

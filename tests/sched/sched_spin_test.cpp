@@ -1,6 +1,7 @@
 // The spin budget rule (src/sched/spin_budget.hpp), driven with made-up durations: a
 // steady stream grows a worker's spin to cover its gaps, an idle spell and preemption
-// cut it, and Config::spin = 0 never spins. Plus the Config fields on a real scheduler.
+// cut it, and Config::spin = 0 never spins. Plus the Config fields on a real scheduler,
+// and the learned spin of team waits (src/sched/learned_spin.hpp).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "sched/learned_spin.hpp"
 #include "sched/spin_budget.hpp"
 #include "sched_test_support.hpp"
 #include "weft/weft.hpp"
@@ -168,5 +170,29 @@ TEST(SchedSpin, BurstDuringASpinReachesSleepingWorkers) {
   }
 }
 
-}  // namespace
+// A wait whose awaited thread runs only after a yield (it shares our CPU) halves the
+// next wait's spin; a wait that ends while spinning doubles it back, up to the full spin.
+TEST(SchedSpin, TeamWaitsLearnToYieldSoonerAndBack) {
+  weft::detail::LearnedSpin spin;
+  const unsigned full = weft::detail::LearnedSpin::max_rounds;
+  ASSERT_EQ(spin.rounds(), full);
+  // Done only after the first yield: every round before it was wasted.
+  auto wait_needing_a_yield = [&] {
+    bool yielded = false;
+    unsigned looks = 0;
+    spin.wait([&] { ++looks; return yielded; }, [&] { yielded = true; });
+    return looks;
+  };
+  EXPECT_EQ(wait_needing_a_yield(), full + 2);  // the whole spin, the yield, the look after
+  EXPECT_EQ(spin.rounds(), full / 2);
+  for (int i = 0; i < 20; ++i) wait_needing_a_yield();
+  EXPECT_EQ(spin.rounds(), 1u);  // never below one round
+  EXPECT_EQ(wait_needing_a_yield(), 3u);
+  // Done at once: no yield, the spin doubles back each time, up to the full spin.
+  unsigned yields = 0;
+  for (int i = 0; i < 20; ++i) spin.wait([] { return true; }, [&] { ++yields; });
+  EXPECT_EQ(yields, 0u);
+  EXPECT_EQ(spin.rounds(), full);
+}
 
+}  // namespace

@@ -33,13 +33,11 @@ bool in_domain(const Worker& w, LoopDomain domain) {
          (domain.l3 < 0 || w.l3 == static_cast<unsigned>(domain.l3));
 }
 
-}  // namespace
-
-namespace {
 // How long a caller sleeping at the join waits for the last participants before it pulls
 // them onto its own CPU: a chunk still running after Config::spin plus this is most
 // likely held by a thread the kernel preempted for another process's time slice.
 constexpr unsigned pull_after_us = 100;
+
 }  // namespace
 
 void SchedulerCore::join(LoopControl& control) {

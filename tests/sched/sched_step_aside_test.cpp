@@ -26,19 +26,26 @@ cpu_set_t only(int cpu) {
   return set;
 }
 
-// Restores the calling thread's affinity mask at the end of the test.
+// The calling thread's affinity mask, restored at the end of the test, and its first two
+// CPUs (`second` is -1 with only one: the tests then skip).
 struct AffinityRestore {
   cpu_set_t saved;
-  AffinityRestore() { sched_getaffinity(0, sizeof(saved), &saved); }
+  int first = -1, second = -1;
+  AffinityRestore() {
+    sched_getaffinity(0, sizeof(saved), &saved);
+    for (int cpu = 0; cpu < CPU_SETSIZE && second < 0; ++cpu) {
+      if (!CPU_ISSET(cpu, &saved)) continue;
+      (first < 0 ? first : second) = cpu;
+    }
+  }
   ~AffinityRestore() { set_affinity(saved); }
 };
 
 TEST(SchedStepAside, WorkerOnItsCallersCpuRunsItsPartElsewhere) {
   const AffinityRestore restore;
+  if (restore.second < 0) GTEST_SKIP() << "needs two usable CPUs";
   const cpu_set_t allowed = restore.saved;
-  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "needs two usable CPUs";
-  int cpu = 0;
-  while (!CPU_ISSET(cpu, &allowed)) ++cpu;
+  const int cpu = restore.first;
 
   weft::Scheduler s(make_placement(1), weft::test::without_background());
   ASSERT_TRUE(set_affinity(only(cpu)));  // the caller stays on `cpu` from here on
@@ -85,12 +92,9 @@ TEST(SchedStepAside, WorkerOnItsCallersCpuRunsItsPartElsewhere) {
 // another CPU and waits to see itself moved; without the pull it would time out.
 TEST(SchedStepAside, CallerPullsAStragglerOntoItsCpuBeforeSleeping) {
   const AffinityRestore restore;
+  if (restore.second < 0) GTEST_SKIP() << "needs two usable CPUs";
   const cpu_set_t allowed = restore.saved;
-  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "needs two usable CPUs";
-  int cpu = 0;
-  while (!CPU_ISSET(cpu, &allowed)) ++cpu;
-  int other = cpu + 1;
-  while (!CPU_ISSET(other, &allowed)) ++other;
+  const int cpu = restore.first, other = restore.second;
 
   weft::Scheduler s(make_placement(1), weft::test::without_background());
   ASSERT_TRUE(set_affinity(only(cpu)));

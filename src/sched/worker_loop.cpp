@@ -20,7 +20,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +27,7 @@
 #include <optional>
 #include <string>
 
+#include "common/thread_id.hpp"
 #include "sched/cpu_relax.hpp"
 #include "sched/fence.hpp"
 #include "sched/scheduler_core.hpp"
@@ -72,7 +72,7 @@ void SchedulerCore::worker_main(Worker& self) {
                          ? "weft-b" + std::to_string(self.index - placement_.workers.size())
                          : "weft-w" + std::to_string(self.index);
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
-  self.tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
+  self.tid.store(static_cast<int>(current_tid()), std::memory_order_relaxed);
   if (self.obs != nullptr) self.obs->thread_started();
   ThreadContext& context = this_thread_context();
   context = ThreadContext{this, &self, nullptr, false};

@@ -157,7 +157,8 @@ void omp_get_partition_place_nums(int* places) {
 }
 
 // weft's extension for C and ctypes callers: the priority (0 low, 1 normal, 2 high, 3
-// critical) at which the regions this thread starts run. Returns the previous level,
+// critical) at which the regions this thread starts run; a low thread also runs at the
+// OS's idle class where low work does (thread_class.cpp). Returns the previous level,
 // or -1 (with a message) for a level out of range. C++ code can use weft::PriorityScope.
 int weft_set_thread_priority(int level) {
   if (level < 0 || level >= static_cast<int>(weft::num_priorities)) {
@@ -166,6 +167,7 @@ int weft_set_thread_priority(int level) {
     return -1;
   }
   const unsigned previous = weft::detail::exchange_thread_level(static_cast<unsigned>(level));
+  weft::gomp::follow_level_at_os(static_cast<unsigned>(level));
   return previous < weft::num_priorities ? static_cast<int>(previous)
                                          : static_cast<int>(weft::Priority::normal);
 }

@@ -47,6 +47,9 @@ struct Settings {
 Settings& settings();
 // OpenBLAS's OpenMP build is in the process (blas_probe.cpp): no background workers then.
 bool openmp_openblas_loaded();
+// A thread's OS class follows the level weft_set_thread_priority gives it: the idle class
+// while low, where low work runs there (thread_class.cpp).
+void follow_level_at_os(unsigned level);
 
 // weft's default scheduler, configured from the OpenMP environment on first use.
 unsigned weft_threads();

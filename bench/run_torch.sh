@@ -111,7 +111,8 @@ echo "== torch threads $threads, ${TORCH_BENCH_SECONDS:-10} s per scenario," \
      "${TORCH_BENCH_REPEATS:-3} repeats; results in $out"
 export TORCH_BENCH_THREADS=$threads
 
-# run RUNTIME MODE [ARGS...]: the script under RUNTIME, its JSON to OUT/RUNTIME-MODE.json.
+# run RUNTIME MODE [ARGS...]: the script under RUNTIME, its JSON to OUT/RUNTIME-MODE.json
+# (appended to when APPEND=1).
 run() {
   local runtime=$1 mode=$2
   shift 2
@@ -126,8 +127,9 @@ run() {
   # A run that hangs (a deadlock in a runtime) or fails is recorded as such and the
   # others still run: the report then says which one and why.
   local status=0
+  if [ "${APPEND:-0}" != 1 ]; then : > "$out/$runtime-$mode.json"; fi
   timeout --kill-after=10 "$limit" "${launcher[@]}" "$python" "$here/torch_block.py" "$mode" "$@" \
-    > "$out/$runtime-$mode.json" || status=$?
+    >> "$out/$runtime-$mode.json" || status=$?
   if [ "$status" = 124 ] || [ "$status" = 137 ]; then
     echo "{\"mode\": \"$mode\", \"error\": \"did not finish in $limit s (killed; hung?)\"}" \
       >> "$out/$runtime-$mode.json"
@@ -144,7 +146,17 @@ limit=$(awk -v s="${TORCH_BENCH_SECONDS:-10}" -v r="${TORCH_BENCH_REPEATS:-3}" \
 for runtime in "${runtimes[@]}"; do
   run "$runtime" info
   run "$runtime" check "$out/$runtime-check.pt"
-  run "$runtime" forward
+done
+# One forward: a process per runtime in turn, one repeat each, TORCH_BENCH_REPEATS times.
+# This VM's speed moves between two levels for minutes at a time (the same forward took
+# 9.5 or 14.5 ms, under either runtime), so the two runtimes are compared pair by pair,
+# each pair run back to back (the report takes the median of the pairs' ratios).
+for ((i = 0; i < ${TORCH_BENCH_REPEATS:-3}; i++)); do
+  for runtime in "${runtimes[@]}"; do
+    APPEND=1 TORCH_BENCH_REPEATS=1 run "$runtime" forward
+  done
+done
+for runtime in "${runtimes[@]}"; do
   run "$runtime" serve
 done
 

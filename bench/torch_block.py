@@ -7,7 +7,8 @@ Modes (each prints one JSON object on stdout, the last line of its output):
   info        which libraries serve OpenMP and BLAS, torch's thread counts, and the
               threads that actually work in a parallel op for set_num_threads 1 and 2
   check OUT   the block's output for a fixed input, saved to OUT (torch.save)
-  forward     time of one forward (batch 16), medians over repeats
+  forward     time of one forward (batch 16), medians over repeats (run_torch.sh starts
+              one process per repeat, alternating the runtimes)
   serve       two models in one process: thread A serves batch-1 requests (critical
               priority under weft), thread B runs batch-64 inference (low priority);
               A's latency alone and beside B, B's batches/s alone and beside A
@@ -297,15 +298,21 @@ def mode_serve():
 
 # --- report -------------------------------------------------------------------------------
 
-def load(directory, runtime, mode, last_result=False):
-    """The run's last JSON line: its result, or the error run_torch.sh appended. With
-    last_result, the last line that is not an error (a serve run's partial figures)."""
+def results(directory, runtime, mode):
+    """Every JSON line of the run's file, in order (run_torch.sh appends an error line
+    for a run that failed; forward's file has one line per process)."""
     path = os.path.join(directory, f"{runtime}-{mode}.json")
     try:
         with open(path) as f:
-            lines = [json.loads(l) for l in f.read().strip().splitlines() if l.startswith("{")]
+            return [json.loads(l) for l in f.read().strip().splitlines() if l.startswith("{")]
     except (OSError, ValueError):
-        return None
+        return []
+
+
+def load(directory, runtime, mode, last_result=False):
+    """The run's last JSON line: its result, or the error run_torch.sh appended. With
+    last_result, the last line that is not an error (a serve run's partial figures)."""
+    lines = results(directory, runtime, mode)
     if last_result:
         lines = [l for l in lines if "error" not in l]
     return lines[-1] if lines else None
@@ -382,14 +389,19 @@ def mode_report(directory):
                   "dump its scheduler's metrics at exit (the default scheduler's atexit "
                   "report is the only way for an unmodified process)")
 
-    forward = {r: f for r in runtimes if usable(f := load(directory, r, "forward"))}
-    print("\none forward, batch 16 (ms, median):")
-    for r, f in forward.items():
-        if f:
-            print(f"  {r:8s} {f['ms_per_forward']:8.2f}")
-    if forward.get("libgomp") and forward.get("weft"):
-        ratio = forward["weft"]["ms_per_forward"] / forward["libgomp"]["ms_per_forward"]
-        print(f"  weft / libgomp = {ratio:.3f}  (goal <= 1.05: {verdict(ratio <= 1.05)})")
+    # One line per process; run_torch.sh ran the runtimes' processes in turn, so the
+    # k-th lines of the two files were measured back to back.
+    forward = {r: [f["ms_per_forward"] for f in results(directory, r, "forward") if usable(f)]
+               for r in runtimes}
+    print("\none forward, batch 16 (ms; each process's median, in the order run):")
+    for r, times in forward.items():
+        if times:
+            print(f"  {r:8s} {statistics.median(times):8.2f}  ({', '.join(f'{t:.2f}' for t in times)})")
+    pairs = list(zip(forward.get("libgomp", []), forward.get("weft", [])))
+    if pairs:
+        ratio = statistics.median(w / g for g, w in pairs)
+        print(f"  weft / libgomp = {ratio:.3f}, the median of {len(pairs)} back-to-back pairs"
+              f"  (goal <= 1.05: {verdict(ratio <= 1.05)})")
 
     serve = {r: v for r in runtimes if (v := load(directory, r, "serve", last_result=True))}
     print("\ntwo models in one process: A batch 1 every "

@@ -20,12 +20,27 @@
 // CAP_SYS_NICE or RLIMIT_NICE >= 20 (it counts SCHED_IDLE as nice 20); without them the
 // thread stays at the idle class, its regions run at the level asked for, and this says
 // so once per thread.
+//
+// Threads inherit their creator's class, and an idle-class thread cannot start a
+// normal-class one. A low thread does create process-wide threads: PyTorch recreates its
+// pthreadpool (caffe2::pthreadpool(), weft's pthreadpool under weft-run) from every
+// thread's first parallel operator, so the pool's workers took the class of whichever
+// thread came last, a low one included. So before the first thread moves to the idle
+// class, this starts one thread that stays at the normal class and starts threads for
+// the others: weft_run_at_normal_class (exported), which libweft_pthreadpool's
+// pthreadpool_create calls from an idle-class thread. It waits on a condition variable
+// and costs nothing else. After fork the child has no such thread (the flag below is
+// reset): a pool created there by an idle-class thread gets idle-class workers.
+#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "gomp/runtime.hpp"
 #include "weft/scheduler.hpp"
@@ -41,11 +56,68 @@ struct ThreadClass {
 };
 thread_local ThreadClass tls_class;
 
+// The normal-class thread that runs jobs for idle-class threads, one job at a time.
+class NormalClassRunner {
+ public:
+  NormalClassRunner() {
+    std::thread([this] { serve(); }).detach();  // lives as long as the process
+  }
+  void run(void (*fn)(void*), void* arg) {
+    std::unique_lock<std::mutex> caller(turn_);  // one job at a time
+    std::unique_lock<std::mutex> lock(mutex_);
+    fn_ = fn;
+    arg_ = arg;
+    done_ = false;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return done_; });
+  }
+
+ private:
+  void serve() {
+    pthread_setname_np(pthread_self(), "weft-normal");
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      changed_.wait(lock, [this] { return fn_ != nullptr; });
+      void (*const fn)(void*) = fn_;
+      void* const arg = arg_;
+      lock.unlock();
+      fn(arg);
+      lock.lock();
+      fn_ = nullptr;
+      done_ = true;
+      changed_.notify_all();
+    }
+  }
+  std::mutex turn_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  void (*fn_)(void*) = nullptr;
+  void* arg_ = nullptr;
+  bool done_ = false;
+};
+
+std::mutex runner_mutex;
+NormalClassRunner* runner = nullptr;  // never freed: its thread runs until exit
+
+// Called by the first thread about to move to the idle class, still at the normal class.
+void start_runner() {
+  std::lock_guard<std::mutex> lock(runner_mutex);
+  if (runner != nullptr) return;
+  static bool registered = false;
+  if (!registered) {
+    registered = true;
+    // The child of a fork has the object but not its thread: forget it there (leaked).
+    pthread_atfork(nullptr, nullptr, [] { runner = nullptr; });
+  }
+  runner = new NormalClassRunner;
+}
+
 void to_idle(ThreadClass& c) {
   const int current = sched_getscheduler(0);
   if (current < 0) return;
   const int policy = current & ~SCHED_RESET_ON_FORK;
   if (policy != SCHED_OTHER && policy != SCHED_BATCH) return;
+  start_runner();
   sched_param param{};
   if (sched_setscheduler(0, SCHED_IDLE | (current & SCHED_RESET_ON_FORK), &param) != 0) return;
   c.idle = true;
@@ -87,3 +159,15 @@ void follow_level_at_os(unsigned level) {
 }
 
 }  // namespace weft::gomp
+
+extern "C" int weft_run_at_normal_class(void (*fn)(void*), void* arg) {
+  if (fn == nullptr) return 0;
+  weft::gomp::NormalClassRunner* target = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(weft::gomp::runner_mutex);
+    target = weft::gomp::runner;
+  }
+  if (target == nullptr) return 0;
+  target->run(fn, arg);
+  return 1;
+}

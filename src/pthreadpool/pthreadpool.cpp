@@ -17,6 +17,9 @@
 #include <pthreadpool.h>
 #endif
 
+#include <dlfcn.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -34,6 +37,48 @@
 #include "grid.hpp"
 
 using namespace weft::pthreadpool_impl;  // NOLINT: this file is its implementation
+
+namespace {
+
+struct MakeScheduler {
+  const weft::Placement* placement;
+  const weft::Config* config;
+  std::unique_ptr<weft::Scheduler> made;
+  std::exception_ptr error;
+};
+
+void make_scheduler(void* job) {
+  auto& make = *static_cast<MakeScheduler*>(job);
+  try {
+    make.made = std::make_unique<weft::Scheduler>(*make.placement, *make.config);
+  } catch (...) {
+    make.error = std::current_exception();
+  }
+}
+
+// A pool's workers inherit the class of the thread that creates them. A thread that
+// libweft_gomp's weft_set_thread_priority(0) moved to the idle class cannot start
+// normal-class threads, and PyTorch recreates its one pthreadpool from whichever thread
+// runs its first parallel operator, a low one included: such a pool would serve urgent
+// callers with idle-class workers. libweft_gomp then keeps a normal-class thread that
+// makes them instead (src/gomp/thread_class.cpp); without it loaded, or from any other
+// thread, the caller makes them as before.
+std::unique_ptr<weft::Scheduler> make_pool_scheduler(const weft::Placement& placement,
+                                                     const weft::Config& config) {
+  MakeScheduler make{&placement, &config, nullptr, nullptr};
+  using RunAtNormalClass = int (*)(void (*)(void*), void*);
+  const auto run_at_normal_class =
+      sched_getscheduler(0) == SCHED_IDLE
+          ? reinterpret_cast<RunAtNormalClass>(dlsym(RTLD_DEFAULT, "weft_run_at_normal_class"))
+          : nullptr;
+  if (run_at_normal_class == nullptr || run_at_normal_class(make_scheduler, &make) == 0) {
+    make_scheduler(&make);
+  }
+  if (make.error) std::rethrow_exception(make.error);
+  return std::move(make.made);
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -54,7 +99,7 @@ pthreadpool_t pthreadpool_create(size_t threads_count) {
       // make (weft always creates at least one worker).
       const bool single = config.num_threads == 0 && placement.cpu_budget < 1.5;
       if (!single) {
-        pool->scheduler = std::make_unique<weft::Scheduler>(placement, config);
+        pool->scheduler = make_pool_scheduler(placement, config);
         pool->threads = pool->scheduler->num_threads();
       }
     }

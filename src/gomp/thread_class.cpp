@@ -107,7 +107,13 @@ void start_runner() {
   if (!registered) {
     registered = true;
     // The child of a fork has the object but not its thread: forget it there (leaked).
-    pthread_atfork(nullptr, nullptr, [] { runner = nullptr; });
+    // runner_mutex is held across the fork, so the child's copy is not held by a thread
+    // it does not have (the child runs its handler on the forking thread).
+    pthread_atfork([] { runner_mutex.lock(); }, [] { runner_mutex.unlock(); },
+                   [] {
+                     runner = nullptr;
+                     runner_mutex.unlock();
+                   });
   }
   runner = new NormalClassRunner;
 }

@@ -2,7 +2,9 @@
    class gets normal-class workers: libweft_gomp keeps a normal-class thread that makes
    them (src/gomp/thread_class.cpp, weft_run_at_normal_class), since threads inherit
    their creator's class and PyTorch recreates its pool from whichever thread runs its
-   first parallel operator. Linked against libweft_gomp and libweft_pthreadpool. */
+   first parallel operator. In a forked child, which has no such thread, a pool made by
+   the idle-class thread still works, at the idle class. Linked against libweft_gomp and
+   libweft_pthreadpool. */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdatomic.h>
@@ -10,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -61,5 +64,22 @@ int main(void) {
   CHECK_EQ_LONG(atomic_load(&seen.other_policies), 0);
   pthreadpool_destroy(pool);
   CHECK_EQ_LONG(sched_getscheduler(0), idle_class ? SCHED_IDLE : SCHED_OTHER);
+
+  /* A child of fork has no normal-class thread: a pool made there by the idle-class
+     thread still works (its workers at the idle class, as the thread's own children). */
+  const pid_t child = fork();
+  if (child == 0) {
+    pthreadpool_t again = pthreadpool_create(2);
+    struct Seen seen_there = {.caller = gettid(), .worker_policy = -1};
+    if (again != NULL) pthreadpool_parallelize_1d(again, item, &seen_there, items, 0);
+    const int ok = again != NULL && atomic_load(&seen_there.on_workers) > 0 &&
+                   atomic_load(&seen_there.worker_policy) == (idle_class ? SCHED_IDLE : SCHED_OTHER);
+    if (again != NULL) pthreadpool_destroy(again);
+    _exit(ok ? 0 : 1);
+  }
+  CHECK(child > 0);
+  int status = -1;
+  CHECK_EQ_LONG(waitpid(child, &status, 0), child);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   CHECK_DONE();
 }

@@ -66,7 +66,11 @@ int main(void) {
   CHECK_EQ_LONG(sched_getscheduler(0), idle_class ? SCHED_IDLE : SCHED_OTHER);
 
   /* A child of fork has no normal-class thread: a pool made there by the idle-class
-     thread still works (its workers at the idle class, as the thread's own children). */
+     thread still works (its workers at the idle class, as the thread's own children).
+     Not under TSan: in a child of a multi-threaded fork, glibc hands the parent's other
+     threads' stacks to new threads, whose ids TSan still holds as live ("dup thread with
+     used id"); the release and ASan builds run it. */
+#if !defined(__SANITIZE_THREAD__)
   const pid_t child = fork();
   if (child == 0) {
     pthreadpool_t again = pthreadpool_create(2);
@@ -81,5 +85,6 @@ int main(void) {
   int status = -1;
   CHECK_EQ_LONG(waitpid(child, &status, 0), child);
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+#endif
   CHECK_DONE();
 }

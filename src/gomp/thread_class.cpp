@@ -7,7 +7,8 @@
 // class it then takes a CPU from an urgent team: measured with PyTorch (two models in one
 // process, BLIS; docs/weft-run.md), the batch thread's regions, ~10 ms each, left the
 // critical model's team one CPU for every request that met one, and A's p99 beside B was
-// 8-9 ms against 2.4 ms alone. With the batch thread at the idle class, 1.5-1.7 ms.
+// 8-9 ms against 2.4 ms alone. With the batch thread at the idle class, 1.5-1.7 ms in
+// four runs of five (4.3 ms in the fifth).
 //
 // Only where low work runs at the idle class at all (background workers on: not next to
 // OpenBLAS's OpenMP build, whose spinning buffer makes that an inversion, blas_probe.cpp;

@@ -327,9 +327,9 @@ def failures(directory, runtimes):
     lines = []
     for runtime in runtimes:
         for mode in ("info", "check", "forward", "serve"):
-            result = load(directory, runtime, mode)
-            if result is not None and "error" in result:
-                lines.append(f"  {runtime} {mode}: {result['error']}")
+            for result in results(directory, runtime, mode):
+                if "error" in result:
+                    lines.append(f"  {runtime} {mode}: {result['error']}")
     return lines
 
 
@@ -389,15 +389,18 @@ def mode_report(directory):
                   "dump its scheduler's metrics at exit (the default scheduler's atexit "
                   "report is the only way for an unmodified process)")
 
-    # One line per process; run_torch.sh ran the runtimes' processes in turn, so the
-    # k-th lines of the two files were measured back to back.
-    forward = {r: [f["ms_per_forward"] for f in results(directory, r, "forward") if usable(f)]
-               for r in runtimes}
+    # One line per process (a failed one's is its error); run_torch.sh ran the runtimes'
+    # processes in turn, so the k-th lines of the two files were measured back to back.
+    forward = {r: [f["ms_per_forward"] if usable(f) else None
+                   for f in results(directory, r, "forward")] for r in runtimes}
     print("\none forward, batch 16 (ms; each process's median, in the order run):")
     for r, times in forward.items():
-        if times:
-            print(f"  {r:8s} {statistics.median(times):8.2f}  ({', '.join(f'{t:.2f}' for t in times)})")
-    pairs = list(zip(forward.get("libgomp", []), forward.get("weft", [])))
+        done = [t for t in times if t is not None]
+        if done:
+            listed = ", ".join("failed" if t is None else f"{t:.2f}" for t in times)
+            print(f"  {r:8s} {statistics.median(done):8.2f}  ({listed})")
+    pairs = [(g, w) for g, w in zip(forward.get("libgomp", []), forward.get("weft", []))
+             if g is not None and w is not None]
     if pairs:
         ratio = statistics.median(w / g for g, w in pairs)
         print(f"  weft / libgomp = {ratio:.3f}, the median of {len(pairs)} back-to-back pairs"
